@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Run the whole suite on SQLite, then again on PostgreSQL when it answers (always under CI).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+status=0
+
+pg_up() {
+  $BIN/python - <<'PY' 2>/dev/null
+import psycopg, os
+psycopg.connect(os.environ.get("TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"), connect_timeout=3).close()
+PY
+}
+
+echo "== bandit (medium and high findings fail the run)"
+$BIN/bandit -q -c pyproject.toml -r survey_app forms config.py --severity-level medium || status=1
+
+echo "== test suite on SQLite"
+TEST_DATABASE=sqlite $BIN/pytest "$@" || status=1
+
+if [ "${REQUIRE_SERVICES:-0}" = "1" ] || pg_up; then
+  echo "== test suite on PostgreSQL"
+  TEST_DATABASE=postgres $BIN/pytest -m "not browser" "$@" || status=1
+else
+  echo "== PostgreSQL not reachable on 127.0.0.1:5432: skipping the PostgreSQL run"
+fi
+exit $status

@@ -1,0 +1,137 @@
+"""survey_app: surveys and feedback for the British Museum's International Training Programme."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import Config, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Config | type[Config] | str | dict[str, Any] | None = None) -> Flask:
+    """Build the application; config may be a Config object or class, its name, or overrides."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
+    _load_config(app, config)
+    Path(app.config["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
+    app.instance_path = app.config["INSTANCE_PATH"]
+
+    register_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_security(app)
+    register_i18n(app)
+    register_templating(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def _load_config(app: Flask, config: Config | type[Config] | str | dict[str, Any] | None) -> None:
+    overrides: dict[str, Any] = {}
+    if isinstance(config, dict):
+        overrides = config
+        config = overrides.pop("CONFIG", None) if "CONFIG" in overrides else None
+    if config is None or isinstance(config, str):
+        config = load_config(config)
+    elif isinstance(config, type):
+        config = config()
+    app.config.from_object(config)
+    app.config.update(overrides)
+    if app.config.get("ENV_NAME") == "production":
+        app.debug = False
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is not set")
+
+
+def register_logging(app: Flask) -> None:
+    """Log to stderr in a format that never includes query strings (tokens live in paths)."""
+    from .logging import configure_logging
+
+    configure_logging(app)
+
+
+def register_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (register the tables on db.metadata)
+    from .extensions import babel, csrf, db, huey, limiter, login_manager, mail, migrate
+
+    db.init_app(app)
+    _configure_sqlite(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    mail.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    huey.init_app(app)
+    from .i18n import select_locale
+
+    babel.init_app(app, locale_selector=select_locale)
+
+
+def _configure_sqlite(app: Flask) -> None:
+    """Use WAL, a busy timeout and foreign keys on every SQLite connection."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    from .extensions import db
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _set_sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - trivial
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from .auth.views import bp as auth_bp
+    from .invitations.views import bp as invitations_bp
+    from .respond.views import bp as respond_bp
+    from .results.views import bp as results_bp
+    from .staff.views import bp as staff_bp
+
+    for blueprint in (respond_bp, auth_bp, staff_bp, invitations_bp, results_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_security(app: Flask) -> None:
+    from .security import init_security
+
+    init_security(app)
+
+
+def register_i18n(app: Flask) -> None:
+    from .i18n import init_i18n
+
+    init_i18n(app)
+
+
+def register_templating(app: Flask) -> None:
+    from .templating import init_templating
+
+    init_templating(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .errors import init_errors
+
+    init_errors(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import init_cli
+
+    init_cli(app)
+

@@ -1,0 +1,67 @@
+"""Language choice for every request: ?lang=, then the invitation's language, then the browser."""
+from __future__ import annotations
+
+from flask import Flask, current_app, g, request, session
+
+# Each language named in itself, for the switcher; "dir" drives <html dir>.
+LANGUAGE_NAMES: dict[str, str] = {
+    "en": "English",
+    "fr": "Français",
+    "es": "Español",
+    "ar": "العربية",
+    "zh": "中文（简体）",
+    "ru": "Русский",
+}
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
+
+
+def supported_languages() -> list[str]:
+    return list(current_app.config["LANGUAGES"])
+
+
+def _match_accept_language() -> str | None:
+    """Match Accept-Language by primary subtag: fr-FR -> fr, zh-CN / zh-Hans -> zh."""
+    supported = supported_languages()
+    for value, _quality in request.accept_languages:
+        primary = value.replace("_", "-").split("-", 1)[0].lower()
+        if primary in supported:
+            return primary
+    return None
+
+
+def select_locale() -> str:
+    """Choose the interface language for this request (remembered when picked with ?lang=)."""
+    supported = supported_languages()
+    asked = request.args.get("lang")
+    if asked in supported:
+        session["lang"] = asked
+        return asked
+    remembered = session.get("lang")
+    if remembered in supported:
+        return remembered
+    invited = getattr(g, "invitation_language", None)
+    if invited in supported:
+        return invited
+    return _match_accept_language() or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_language() -> str:
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return locale.language if locale else "en"
+
+
+def text_direction(lang: str) -> str:
+    return "rtl" if lang in RTL_LANGUAGES else "ltr"
+
+
+def init_i18n(app: Flask) -> None:
+    @app.context_processor
+    def _language_context() -> dict:
+        lang = current_language()
+        return {
+            "current_lang": lang,
+            "text_dir": text_direction(lang),
+            "language_names": {code: LANGUAGE_NAMES.get(code, code) for code in supported_languages()},
+        }

@@ -1,0 +1,1 @@
+"""Staff invitations pages."""

@@ -1,0 +1,67 @@
+"""Responses and their answers; answers hold option codes, never labels."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+
+class ResponseStatus(str, enum.Enum):
+    PARTIAL = "partial"
+    COMPLETE = "complete"
+
+
+class Response(db.Model):
+    __tablename__ = "responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
+    # Unique: at most one response per invitation, enforced by the database. NULL for open-link
+    # responses and for anonymous surveys once submitted (the link is cut at submission).
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="SET NULL"), unique=True
+    )
+    # SHA-256 of the resume token handed to open-link respondents.
+    resume_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=ResponseStatus.PARTIAL.value, index=True)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    # Respondent attributes copied at start for filtering results without joining people.
+    country: Mapped[str | None] = mapped_column(String(2), index=True)
+    cohort: Mapped[int | None] = mapped_column(Integer)
+    last_section: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Answer(db.Model):
+    """One stored value: a chosen option, a matrix cell, a rank, a number or a text.
+
+    item_code is the matrix row or the ranked option ('' otherwise); option_code is the chosen
+    option ('' for text and number answers); number holds numbers and ranks.
+    """
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("response_id", "question_id", "item_code", "option_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), index=True)
+    item_code: Mapped[str] = mapped_column(String(64), default="")
+    option_code: Mapped[str] = mapped_column(String(64), default="")
+    number: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text)
+    # Free-text review by staff: approved for quoting, and a category for "Other" texts.
+    quote_approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    category: Mapped[str | None] = mapped_column(String(100))
+
+    response: Mapped[Response] = relationship(back_populates="answers")

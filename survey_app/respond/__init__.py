@@ -1,0 +1,1 @@
+"""Respondent pages: personal links, the open link, the answer journey."""

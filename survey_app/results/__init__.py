@@ -1,0 +1,1 @@
+"""Staff results pages."""

@@ -1,0 +1,6 @@
+"""Staff results pages (placeholder blueprint, filled in by its issue)."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("results", __name__, url_prefix="/staff/surveys/<slug>/results")

@@ -1,0 +1,1 @@
+"""Staff pages: survey overview and management (sign-in is required everywhere here)."""
