@@ -18,6 +18,11 @@ def _file_fingerprint(path: str, mtime: float) -> str:
 
 def init_templating(app: Flask) -> None:
     static_root = Path(app.static_folder or "")
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    from flask_babel import format_date, format_datetime
+
+    app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime)
 
     @app.url_defaults
     def _fingerprint_static(endpoint: str, values: dict) -> None:

@@ -1,17 +1,208 @@
-"""Respondent pages (filled in below)."""
+"""Respondent pages: personal link /s/<token>, open link /survey/<slug>, resume link /r/<token>."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
+from forms.respond import formdata_from_answers, section_form_class
+
+from ..extensions import csrf, db, limiter
+from ..i18n import current_language
+from ..models import Survey, SurveyState
 from ..security import public
+from ..services import responses as response_service
+from ..services import surveys as survey_service
+from ..services.structure import SurveyStructure, survey_structure
 
 bp = Blueprint("respond", __name__)
+# Respondent forms check CSRF themselves (FlaskForm), so a failed check re-shows the page with
+# everything the fellow typed instead of an error page that loses a long answer.
+csrf.exempt(bp)
+
+LINK_KINDS = "any(s, r)"
 
 
-@bp.route("/survey/<slug>")
+def _token_guess_limit() -> str:
+    return current_app.config["TOKEN_GUESS_LIMIT"]
+
+
+# Only unknown links count, so a fellow answering normally is never throttled.
+token_limit = limiter.shared_limit(
+    _token_guess_limit, scope="token-guess", deduct_when=lambda response: response.status_code == 404
+)
+
+
+def _load(kind: str, token: str) -> response_service.RespondentLink:
+    link = response_service.find_personal_link(token) if kind == "s" else response_service.find_resume_link(token)
+    if link is None:
+        abort(404)
+    if link.invitation is not None:
+        from ..models import Participant
+
+        participant = db.session.get(Participant, link.invitation.participant_id)
+        g.invitation_language = participant.language if participant else None
+    return link
+
+
+def _structure(link: response_service.RespondentLink) -> SurveyStructure:
+    return survey_structure(link.survey)
+
+
+def _form_cache_key(survey: Survey) -> tuple:
+    from ..extensions import db as _db
+
+    return (str(_db.engine.url), survey.id, survey.created_at, survey.revision)
+
+
+def _unavailable(link: response_service.RespondentLink):
+    """Return the page to show instead of the form, or None when the fellow may answer."""
+    if link.submitted:
+        return render_template("respond/already_answered.html", link=link, survey=link.survey)
+    state = link.survey.state()
+    if state is not SurveyState.OPEN:
+        return _state_page(link.survey, state)
+    return None
+
+
+def _state_page(survey: Survey, state: SurveyState):
+    template = "respond/not_yet_open.html" if state is SurveyState.NOT_YET_OPEN else "respond/closed.html"
+    return render_template(template, survey=survey), 200
+
+
+def _next_page(link: response_service.RespondentLink, structure: SurveyStructure) -> str:
+    last = link.response.last_section if link.response else 0
+    if last >= len(structure.sections):
+        return url_for("respond.check", kind=link.kind, token=link.token)
+    return url_for("respond.section", kind=link.kind, token=link.token, number=last + 1)
+
+
+@bp.route("/s/<token>")
+@public
+@token_limit
+def personal_link(token: str):
+    link = _load("s", token)
+    response_service.mark_opened(link.invitation)
+    blocked = _unavailable(link)
+    if blocked is not None:
+        return blocked
+    if link.response is not None:
+        return redirect(_next_page(link, _structure(link)))
+    return render_template("respond/start.html", survey=link.survey, link=link,
+                           structure=_structure(link),
+                           start_url=url_for("respond.section", kind="s", token=token, number=1))
+
+
+@bp.route("/survey/<slug>", methods=["GET", "POST"])
 @public
 def open_link(slug: str):
-    return render_template("respond/start.html")
+    survey = survey_service.get_survey(slug)
+    if survey is None or not survey.open_link:
+        abort(404)
+    state = survey.state()
+    if state is not SurveyState.OPEN:
+        return _state_page(survey, state)
+    from flask_wtf import FlaskForm
+
+    form = FlaskForm()
+    if form.validate_on_submit():
+        _response, token = response_service.start_open_response(survey, current_language())
+        return redirect(url_for("respond.section", kind="r", token=token, number=1, new=1))
+    return render_template("respond/start.html", survey=survey, link=None, form=form,
+                           structure=survey_structure(survey))
+
+
+@bp.route(f"/<{LINK_KINDS}:kind>/<token>/<int:number>", methods=["GET", "POST"])
+@public
+@token_limit
+def section(kind: str, token: str, number: int):
+    link = _load(kind, token)
+    blocked = _unavailable(link)
+    if blocked is not None:
+        return blocked
+    structure = _structure(link)
+    current = structure.section(number)
+    if current is None:
+        abort(404)
+    form_class = section_form_class(_form_cache_key(link.survey), current)
+    returning_to_check = request.values.get("return") == "check"
+    if request.method == "POST":
+        form = form_class()
+        if form.validate():
+            try:
+                response_service.save_section(link, current, form.answer_rows(), current_language())
+            except response_service.AlreadySubmitted:
+                return redirect(url_for("respond.done", kind=kind, token=token))
+            if request.form.get("action") == "back" and number > 1:
+                target = url_for("respond.section", kind=kind, token=token, number=number - 1)
+            elif returning_to_check or number == len(structure.sections):
+                target = url_for("respond.check", kind=kind, token=token)
+            else:
+                target = url_for("respond.section", kind=kind, token=token, number=number + 1)
+            return redirect(target)
+    else:
+        answers = (response_service.stored_answers(link.response.id, [q.id for q in current.questions])
+                   if link.response else {})
+        form = form_class(formdata=formdata_from_answers(current, answers))
+        form.question_errors = {}
+    return render_template(
+        "respond/section.html", survey=link.survey, link=link, structure=structure, section=current,
+        form=form, returning_to_check=returning_to_check, new_resume=request.args.get("new") == "1",
+    )
+
+
+@bp.route(f"/<{LINK_KINDS}:kind>/<token>/check")
+@public
+@token_limit
+def check(kind: str, token: str):
+    link = _load(kind, token)
+    blocked = _unavailable(link)
+    if blocked is not None:
+        return blocked
+    structure = _structure(link)
+    if link.response is None:
+        return redirect(url_for("respond.section", kind=kind, token=token, number=1))
+    answers = response_service.stored_answers(link.response.id)
+    from flask_wtf import FlaskForm
+
+    return render_template(
+        "respond/check.html", survey=link.survey, link=link, structure=structure, answers=answers,
+        missing=response_service.unanswered_required(structure, answers), form=FlaskForm(),
+    )
+
+
+@bp.route(f"/<{LINK_KINDS}:kind>/<token>/submit", methods=["POST"])
+@public
+@token_limit
+def submit(kind: str, token: str):
+    link = _load(kind, token)
+    if link.submitted:
+        return redirect(url_for("respond.done", kind=kind, token=token))
+    blocked = _unavailable(link)
+    if blocked is not None:
+        return blocked
+    from flask_wtf import FlaskForm
+
+    if not FlaskForm().validate_on_submit():
+        # A stale or missing token: nothing is lost, the answers are saved; ask to press Submit again.
+        return redirect(url_for("respond.check", kind=kind, token=token, resubmit=1))
+    structure = _structure(link)
+    if link.response is None:
+        return redirect(url_for("respond.section", kind=kind, token=token, number=1))
+    missing = response_service.unanswered_required(structure, response_service.stored_answers(link.response.id))
+    if missing:
+        return redirect(url_for("respond.check", kind=kind, token=token))
+    response_service.submit_response(link)
+    return redirect(url_for("respond.done", kind=kind, token=token))
+
+
+@bp.route(f"/<{LINK_KINDS}:kind>/<token>/done")
+@public
+@token_limit
+def done(kind: str, token: str):
+    link = _load(kind, token)
+    if not link.submitted:
+        return redirect(_next_page(link, _structure(link)))
+    return render_template("respond/done.html", survey=link.survey, link=link)
 
 
 @bp.route("/accessibility")
@@ -24,3 +215,18 @@ def accessibility():
 @public
 def privacy():
     return render_template("respond/privacy.html")
+
+
+@bp.route("/")
+@public
+def index():
+    return render_template("respond/index.html")
+
+
+@bp.route("/health")
+@public
+def health():
+    from ..services.health import check_health
+
+    report = check_health()
+    return report.as_dict(), 200 if report.ok else 503
