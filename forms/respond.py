@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import Field, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import Field, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 
 from survey_app.services.responses import AnswerRow
 from survey_app.services.structure import QuestionView, SectionView
@@ -247,7 +247,7 @@ class _LooseSelectField(SelectField):
 
 
 def _fields_for(q: QuestionView) -> dict[str, Field]:
-    choices = [(o.code, o.code) for o in q.choices]
+    choices = [SelectChoice(o.code) for o in q.choices]
     if q.type in {"single", "likert"}:
         fields: dict[str, Field] = {q.code: _LooseRadioField(choices=choices, validate_choice=False)}
     elif q.type == "multiple":
@@ -260,7 +260,7 @@ def _fields_for(q: QuestionView) -> dict[str, Field]:
         fields = {cell_field_name(q, row.code): _LooseRadioField(choices=choices, validate_choice=False)
                   for row in q.rows}
     elif q.type == "ranking":
-        ranks = [("", "")] + [(str(n), str(n)) for n in range(1, len(q.choices) + 1)]
+        ranks = [SelectChoice("")] + [SelectChoice(str(n)) for n in range(1, len(q.choices) + 1)]
         fields = {cell_field_name(q, item.code): _LooseSelectField(choices=ranks, validate_choice=False)
                   for item in q.choices}
     else:  # pragma: no cover - the loader refuses unknown types

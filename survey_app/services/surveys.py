@@ -31,7 +31,7 @@ CHOICE_TYPES = {QuestionType.SINGLE.value, QuestionType.MULTIPLE.value, Question
                 QuestionType.MATRIX.value, QuestionType.RANKING.value}
 CODE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
 SETTING_KEYS = {"min_choices", "max_choices", "max_length", "min_value", "max_value", "quotable",
-                "quote_consent", "display", "autocomplete", "crosstab"}
+                "quote_consent", "display", "autocomplete", "crosstab", "profile"}
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "surveys"
 
 

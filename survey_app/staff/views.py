@@ -19,3 +19,6 @@ def survey(slug: str):
     if survey is None:
         abort(404)
     return render_template("staff/survey.html", survey=survey, counts=survey_service.survey_counts(survey.id))
+
+
+from . import translations  # noqa: E402,F401  (register the translations page)
