@@ -1,6 +1,7 @@
 """survey_app: surveys and feedback for the British Museum's International Training Programme."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,10 @@ def _load_config(app: Flask, config: Config | type[Config] | str | dict[str, Any
     app.config.from_object(config)
     app.config.update(overrides)
     if app.config.get("ENV_NAME") == "production":
+        # The interactive debugger runs code typed in a browser: never in production, whatever
+        # FLASK_DEBUG says. `flask run` reads the flag after loading the app, so reset it too.
         app.debug = False
+        os.environ["FLASK_DEBUG"] = "0"
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set")
 
@@ -96,13 +100,15 @@ def _configure_sqlite(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
     from .invitations.views import bp as invitations_bp
+    from .privacy.views import bp as privacy_bp
     from .respond.views import bp as respond_bp
     from .results.views import bp as results_bp
     from .staff.views import bp as staff_bp
 
-    for blueprint in (respond_bp, auth_bp, staff_bp, invitations_bp, results_bp):
+    for blueprint in (respond_bp, auth_bp, staff_bp, invitations_bp, results_bp, privacy_bp, admin_bp):
         app.register_blueprint(blueprint)
 
 

@@ -54,6 +54,9 @@ class Invitation(db.Model):
     # can be rebuilt for reminders by whoever holds the key, never read from the database alone.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     token_seed: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # SHA-256 of the opt-out token (same seed, purpose "optout"): the unsubscribe link in mail
+    # headers must not double as the answering link.
+    optout_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(16), default=InvitationStatus.CREATED.value)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -81,7 +81,7 @@ def _next_page(link: response_service.RespondentLink, structure: SurveyStructure
 @token_limit
 def personal_link(token: str):
     link = _load("s", token)
-    response_service.mark_opened(link.invitation)
+    response_service.mark_opened(link.invitation, anonymous=link.survey.anonymous)
     blocked = _unavailable(link)
     if blocked is not None:
         return blocked

@@ -77,13 +77,19 @@ def find_resume_link(token: str) -> RespondentLink | None:
     return RespondentLink("r", token, survey, None, response)
 
 
-def mark_opened(invitation: Invitation) -> None:
+def _stamp(anonymous: bool) -> datetime:
+    """Now, or only the day for anonymous surveys, so times cannot pair people with responses."""
+    now = utcnow()
+    return _day(now) if anonymous else now
+
+
+def mark_opened(invitation: Invitation, anonymous: bool = False) -> None:
     """Record that the personal link was visited (no tracking pixel: only a real visit counts). Commit."""
     if invitation.opened_at is None:
         db.session.execute(
             update(Invitation)
             .where(Invitation.id == invitation.id, Invitation.opened_at.is_(None))
-            .values(opened_at=utcnow(), status=case(
+            .values(opened_at=_stamp(anonymous), status=case(
                 (Invitation.status == InvitationStatus.CREATED.value, InvitationStatus.OPENED.value),
                 else_=Invitation.status,
             ))
@@ -110,6 +116,7 @@ def _ensure_response(link: RespondentLink, language: str) -> Response:
     participant = None if link.survey.anonymous else db.session.get(Participant, invitation.participant_id)
     response = Response(
         survey_id=link.survey.id, invitation_id=invitation.id, language=language,
+        started_at=_stamp(link.survey.anonymous),
         country=participant.country if participant else None,
         cohort=participant.cohort if participant else None,
     )
@@ -125,7 +132,7 @@ def _ensure_response(link: RespondentLink, language: str) -> Response:
         db.session.execute(
             update(Invitation)
             .where(Invitation.id == invitation.id, Invitation.completed_at.is_(None))
-            .values(status=InvitationStatus.STARTED.value, started_at=utcnow())
+            .values(status=InvitationStatus.STARTED.value, started_at=_stamp(link.survey.anonymous))
         )
     link.response = response
     return response

@@ -143,8 +143,10 @@ def parse_definition(data: dict[str, Any]) -> dict[str, Any]:
         "anonymous": bool(data.get("anonymous", False)),
         "open_link": bool(data.get("open_link", False)),
         "min_group_size": int(data.get("min_group_size", 5)),
-        "retention_days": data.get("retention_days"),
     }
+    # Retention is a staff setting too: only a file that names it may change it.
+    if "retention_days" in data:
+        survey["retention_days"] = data["retention_days"]
     if survey["status"] not in {s.value for s in SurveyStatus}:
         raise SurveyFileError(f"status must be one of {', '.join(s.value for s in SurveyStatus)}")
     sections = data.get("sections")
@@ -261,6 +263,8 @@ def apply_definition(definition: dict[str, Any]) -> LoadResult:
     answered = set() if created else _answered_question_ids(survey.id)
     for key in ("definition_version", "base_language", "languages", "title", "intro", "status", "opens_at",
                 "closes_at", "anonymous", "open_link", "min_group_size", "retention_days"):
+        if key not in definition:
+            continue
         if created or getattr(survey, key) != definition[key]:
             if not created:
                 changes.append(f"survey {key} changed")

@@ -22,7 +22,7 @@ def post_page(client, url: str, data: dict, action: str = "continue"):
 
 
 def errors_in(html: bytes) -> list[str]:
-    return re.findall(r'<li><a href="#[^"]+">([^<]+)</a></li>', html.decode())
+    return re.findall(r'<li><a href="#[^"]+">([^<]+)', html.decode())
 
 
 def stored(app, survey_id: int) -> dict[str, list[tuple]]:

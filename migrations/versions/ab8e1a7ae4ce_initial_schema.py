@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 8b8eb1ec70a8
+Revision ID: ab8e1a7ae4ce
 Revises: 
-Create Date: 2026-11-21 17:05:42.660531
+Create Date: 2026-11-21 17:20:43.469609
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import survey_app.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '8b8eb1ec70a8'
+revision = 'ab8e1a7ae4ce'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -170,6 +170,7 @@ def upgrade():
     sa.Column('participant_id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('token_seed', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('optout_token_hash', sa.String(length=64), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('opened_at', survey_app.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('started_at', survey_app.models.base.UTCDateTime(timezone=True), nullable=True),
@@ -178,6 +179,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_invitations_participant_id_participants'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'], name=op.f('fk_invitations_survey_id_surveys'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_invitations')),
+    sa.UniqueConstraint('optout_token_hash', name=op.f('uq_invitations_optout_token_hash')),
     sa.UniqueConstraint('survey_id', 'participant_id', name=op.f('uq_invitations_survey_id_participant_id')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_invitations_token_hash'))
     )

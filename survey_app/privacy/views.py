@@ -1,0 +1,79 @@
+"""A survey's privacy page (retention, anonymity) and per-person access and erasure."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from forms.privacy import EraseForm, RetentionForm
+
+from ..models import Participant, Survey
+from ..services import privacy
+from ..services import surveys as survey_service
+
+bp = Blueprint("privacy", __name__, url_prefix="/staff/surveys/<slug>")
+
+
+def _survey_or_404(slug: str) -> Survey:
+    survey = survey_service.get_survey(slug)
+    if survey is None:
+        abort(404)
+    return survey
+
+
+def _participant_or_404(survey: Survey, participant_id: int) -> Participant:
+    participant = privacy.get_participant(survey.id, participant_id)
+    if participant is None:
+        abort(404)
+    return participant
+
+
+@bp.route("/privacy", methods=["GET", "POST"])
+def survey(slug: str):
+    survey = _survey_or_404(slug)
+    form = RetentionForm(days=survey.retention_days)
+    if form.validate_on_submit():
+        privacy.set_retention(survey, form.days.data, current_user)
+        flash(_("The retention setting has been saved."), "success")
+        return redirect(url_for("privacy.survey", slug=slug))
+    query = request.args.get("q", "")
+    return render_template("privacy/survey.html", survey=survey, form=form, query=query,
+                           matches=privacy.find_participants(survey.id, query),
+                           due=privacy.retention_due(survey)), 400 if form.errors else 200
+
+
+@bp.route("/participants/<int:participant_id>/privacy")
+def participant(slug: str, participant_id: int):
+    survey = _survey_or_404(slug)
+    person = _participant_or_404(survey, participant_id)
+    return render_template("privacy/participant.html", survey=survey, person=person,
+                           held=privacy.participant_summary(person))
+
+
+@bp.route("/participants/<int:participant_id>/data")
+def download(slug: str, participant_id: int):
+    survey = _survey_or_404(slug)
+    person = _participant_or_404(survey, participant_id)
+    data = privacy.participant_data(person.id)
+    privacy.record_export(person, current_user)
+    body = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False)
+    filename = f"{survey.slug}-participant-{person.id}.json"
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+    })
+
+
+@bp.route("/participants/<int:participant_id>/erase", methods=["GET", "POST"])
+def erase(slug: str, participant_id: int):
+    survey = _survey_or_404(slug)
+    person = _participant_or_404(survey, participant_id)
+    form = EraseForm()
+    if form.validate_on_submit():
+        privacy.erase_participant(person.id, current_user)
+        flash(_("The person and everything linked to them in this survey have been erased."), "success")
+        return redirect(url_for("privacy.survey", slug=slug))
+    return render_template("privacy/erase.html", survey=survey, person=person, form=form,
+                           held=privacy.participant_summary(person))
