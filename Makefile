@@ -20,7 +20,7 @@ install: $(STAMP) translations
 
 translations: $(STAMP)
 	@if ls survey_app/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel compile -q -f -d survey_app/translations; fi
+		$(BIN)/pybabel compile -f -d survey_app/translations >/dev/null; fi
 
 run: install
 	$(BIN)/flask db upgrade

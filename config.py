@@ -83,10 +83,11 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "ITP Surveys <itp-surveys@localhost>")
     MAIL_MAX_PER_MINUTE = _env_int("MAIL_MAX_PER_MINUTE", 0)
     MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 5)
-    MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR") or str(INSTANCE_DIR / "outbox")
+    # Both default to files under the app's INSTANCE_PATH (filled in by create_app).
+    MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR") or None
 
     REDIS_URL = os.environ.get("REDIS_URL") or None
-    HUEY_SQLITE_PATH = os.environ.get("HUEY_SQLITE_PATH") or str(INSTANCE_DIR / "huey.db")
+    HUEY_SQLITE_PATH = os.environ.get("HUEY_SQLITE_PATH") or None
     HUEY_IMMEDIATE = False
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
@@ -139,7 +140,9 @@ class ProductionConfig(Config):
             raise RuntimeError("DATABASE_URL must be set in production")
         self.SECRET_KEY = secret
         self.SQLALCHEMY_DATABASE_URI = _database_url(os.environ["DATABASE_URL"])
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+        # hide_parameters: a failed query's error message must not carry answers or e-mails into logs.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5,
+                                          "hide_parameters": True}
 
 
 CONFIGS: dict[str, type[Config]] = {

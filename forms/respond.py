@@ -247,26 +247,28 @@ class _LooseSelectField(SelectField):
 
 
 def _fields_for(q: QuestionView) -> dict[str, Field]:
+    # label="" because the templates print the question's own text: without it WTForms asks the
+    # translations for a label on every field of every request (a fifth of the form's cost).
     choices = [SelectChoice(o.code) for o in q.choices]
     if q.type in {"single", "likert"}:
-        fields: dict[str, Field] = {q.code: _LooseRadioField(choices=choices, validate_choice=False)}
+        fields: dict[str, Field] = {q.code: _LooseRadioField("", choices=choices, validate_choice=False)}
     elif q.type == "multiple":
-        fields = {q.code: _LooseMultipleField(choices=choices, validate_choice=False)}
+        fields = {q.code: _LooseMultipleField("", choices=choices, validate_choice=False)}
     elif q.type == "textarea":
-        fields = {q.code: TextAreaField()}
+        fields = {q.code: TextAreaField("")}
     elif q.type in {"text", "number"}:
-        fields = {q.code: StringField()}
+        fields = {q.code: StringField("")}
     elif q.type == "matrix":
-        fields = {cell_field_name(q, row.code): _LooseRadioField(choices=choices, validate_choice=False)
+        fields = {cell_field_name(q, row.code): _LooseRadioField("", choices=choices, validate_choice=False)
                   for row in q.rows}
     elif q.type == "ranking":
         ranks = [SelectChoice("")] + [SelectChoice(str(n)) for n in range(1, len(q.choices) + 1)]
-        fields = {cell_field_name(q, item.code): _LooseSelectField(choices=ranks, validate_choice=False)
+        fields = {cell_field_name(q, item.code): _LooseSelectField("", choices=ranks, validate_choice=False)
                   for item in q.choices}
     else:  # pragma: no cover - the loader refuses unknown types
         raise ValueError(q.type)
     if q.other_option is not None:
-        fields[other_field_name(q)] = StringField()
+        fields[other_field_name(q)] = StringField("")
     return fields
 
 

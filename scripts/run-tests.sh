@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the whole suite on SQLite, then again on PostgreSQL when it answers (always under CI).
+# Run the whole suite on SQLite (browser tests included), then again on PostgreSQL when it answers
+# (always under CI). Two xdist workers use both cores; the browser tests run in one process.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -16,11 +17,14 @@ echo "== bandit (medium and high findings fail the run)"
 $BIN/bandit -q -c pyproject.toml -r survey_app forms config.py --severity-level medium || status=1
 
 echo "== test suite on SQLite"
-TEST_DATABASE=sqlite $BIN/pytest "$@" || status=1
+TEST_DATABASE=sqlite $BIN/pytest -n 2 -m "not browser" "$@" || status=1
+
+echo "== browser tests (Chromium, SQLite)"
+TEST_DATABASE=sqlite $BIN/pytest -m browser "$@" || status=1
 
 if [ "${REQUIRE_SERVICES:-0}" = "1" ] || pg_up; then
   echo "== test suite on PostgreSQL"
-  TEST_DATABASE=postgres $BIN/pytest -m "not browser" "$@" || status=1
+  TEST_DATABASE=postgres $BIN/pytest -n 2 -m "not browser" "$@" || status=1
 else
   echo "== PostgreSQL not reachable on 127.0.0.1:5432: skipping the PostgreSQL run"
 fi

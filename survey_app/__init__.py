@@ -20,8 +20,13 @@ def create_app(config: Config | type[Config] | str | dict[str, Any] | None = Non
         static_folder="static",
     )
     _load_config(app, config)
-    Path(app.config["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
-    app.instance_path = app.config["INSTANCE_PATH"]
+    instance = Path(app.config["INSTANCE_PATH"])
+    instance.mkdir(parents=True, exist_ok=True)
+    app.instance_path = str(instance)
+    if not app.config.get("HUEY_SQLITE_PATH"):
+        app.config["HUEY_SQLITE_PATH"] = str(instance / "huey.db")
+    if not app.config.get("MAIL_OUTBOX_DIR"):
+        app.config["MAIL_OUTBOX_DIR"] = str(instance / "outbox")
 
     register_logging(app)
     register_extensions(app)
@@ -102,13 +107,16 @@ def _configure_sqlite(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
+    from .invitations.public import bp as optout_bp
     from .invitations.views import bp as invitations_bp
+    from .participants.views import bp as participants_bp
     from .privacy.views import bp as privacy_bp
     from .respond.views import bp as respond_bp
     from .results.views import bp as results_bp
     from .staff.views import bp as staff_bp
 
-    for blueprint in (respond_bp, auth_bp, staff_bp, invitations_bp, results_bp, privacy_bp, admin_bp):
+    for blueprint in (respond_bp, auth_bp, staff_bp, invitations_bp, participants_bp, optout_bp, results_bp,
+                      privacy_bp, admin_bp):
         app.register_blueprint(blueprint)
 
 

@@ -16,6 +16,9 @@ def redact(text: str) -> str:
     return _EMAIL.sub("[email]", _TOKEN_PATH.sub(r"\1[token]", text))
 
 
+_FORMATTER = logging.Formatter()
+
+
 class RedactingFilter(logging.Filter):
     """Apply redact() to every record, including werkzeug's and gunicorn's access lines."""
 
@@ -26,6 +29,14 @@ class RedactingFilter(logging.Filter):
             return True
         record.msg = redact(message)
         record.args = ()
+        # Exception texts (a failed query's parameters, an error message) may carry secrets too:
+        # format the trace now, masked, so handlers use this text instead of formatting their own.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _FORMATTER.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -60,6 +59,9 @@ def enforce_access() -> object | None:
 def is_safe_next(target: str | None) -> bool:
     """Allow only our own absolute paths as redirect targets (no //host, no scheme)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    # Browsers drop tabs and newlines inside URLs, so "/\t/evil.example" would become "//evil.example".
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from config import TestingConfig
 from survey_app import create_app
 from survey_app.extensions import db
-from survey_app.models import Invitation, Participant, Role, StaffUser, Survey
+from survey_app.models import Invitation, Participant, Role
 from survey_app.services import surveys as survey_service
 from survey_app.services import tokens
 

@@ -1,6 +1,157 @@
-"""Staff invitations pages (placeholder blueprint, filled in by its issue)."""
+"""Staff invitations pages: texts and preview, send and remind, batch progress, outbox, one person."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from forms.invitations import InvitationTextsForm, ScheduleForm, SendForm
+from forms.participants import ConfirmForm
+
+from ..i18n import LANGUAGE_NAMES
+from ..models import DeliveryKind, Survey
+from ..services import invitations as invitation_service
+from ..services import mailer
+from ..services import participants as participant_service
+from ..staff.lookup import survey_or_404 as _survey
 
 bp = Blueprint("invitations", __name__, url_prefix="/staff/surveys/<slug>/invitations")
+
+
+@bp.route("")
+def index(slug: str):
+    survey = _survey(slug)
+    schedule = ScheduleForm(enabled=survey.reminders_scheduled, min_days=survey.reminder_min_days,
+                            max_count=survey.reminder_max_count)
+    return render_template(
+        "invitations/index.html", survey=survey, counts=invitation_service.status_counts(survey.id),
+        deliveries=invitation_service.delivery_counts(survey.id),
+        batches=invitation_service.recent_batches(survey.id), schedule=schedule,
+        to_invite=invitation_service.count_recipients(survey, DeliveryKind.INVITATION.value),
+        to_remind=invitation_service.count_recipients(survey, DeliveryKind.REMINDER.value))
+
+
+@bp.route("/texts", methods=["GET", "POST"])
+def texts(slug: str):
+    survey = _survey(slug)
+    languages = survey.languages or [survey.base_language]
+    lang = request.args.get("lang", survey.base_language)
+    if lang not in languages:
+        abort(404)
+    stored = (survey.invitation_texts or {}).get(lang, {})
+    form = InvitationTextsForm(data=stored)
+    if form.validate_on_submit():
+        invitation_service.save_texts(survey, lang, {key: getattr(form, key).data or "" for key in
+                                                     invitation_service.TEXT_KEYS})
+        flash(_("Invitation texts saved. Check the preview below."), "success")
+        return redirect(url_for(".texts", slug=slug, lang=lang))
+    previews = {kind: invitation_service.preview(survey, kind, lang) for kind in ("invitation", "reminder")}
+    return render_template("invitations/texts.html", survey=survey, form=form, lang=lang, languages=languages,
+                           language_names=LANGUAGE_NAMES, previews=previews)
+
+
+def _confirm_send(survey: Survey, kind: str):
+    """Show how many will be sent; on confirmation queue the batch (round = idempotency key)."""
+    round_ = 0 if kind == DeliveryKind.INVITATION.value else invitation_service.next_reminder_round(survey)
+    form = SendForm(round=str(round_))
+    if form.validate_on_submit():
+        try:
+            posted_round = int(form.round.data)
+        except ValueError:
+            abort(400)
+        if kind == DeliveryKind.INVITATION.value:
+            batch = invitation_service.send_invitations(survey, actor=current_user)
+        else:
+            batch = invitation_service.send_reminders(survey, posted_round, actor=current_user)
+        if batch is None:
+            flash(_("Nothing was sent: everyone concerned already has this message queued or sent."), "success")
+            return redirect(url_for(".index", slug=survey.slug))
+        return redirect(url_for(".batch", slug=survey.slug, batch_id=batch.id))
+    count = invitation_service.count_recipients(survey, kind, round_)
+    return render_template("invitations/confirm_send.html", survey=survey, form=form, kind=kind, count=count,
+                           round=round_)
+
+
+@bp.route("/send", methods=["GET", "POST"])
+def send(slug: str):
+    return _confirm_send(_survey(slug), DeliveryKind.INVITATION.value)
+
+
+@bp.route("/remind", methods=["GET", "POST"])
+def remind(slug: str):
+    return _confirm_send(_survey(slug), DeliveryKind.REMINDER.value)
+
+
+@bp.route("/schedule", methods=["POST"])
+def schedule(slug: str):
+    survey = _survey(slug)
+    form = ScheduleForm()
+    if form.validate_on_submit():
+        invitation_service.save_schedule(survey, form.enabled.data, form.min_days.data, form.max_count.data or 0)
+        flash(_("Reminder schedule saved."), "success")
+    else:
+        flash(_("The reminder schedule was not saved: %(errors)s",
+                errors="; ".join(m for f in form for m in f.errors)), "error")
+    return redirect(url_for(".index", slug=slug))
+
+
+@bp.route("/batches/<int:batch_id>")
+def batch(slug: str, batch_id: int):
+    survey = _survey(slug)
+    found = invitation_service.get_batch(survey.id, batch_id)
+    if found is None:
+        abort(404)
+    return render_template("invitations/batch.html", survey=survey,
+                           progress=invitation_service.batch_progress(found))
+
+
+def _participant(survey: Survey, participant_id: int):
+    participant = participant_service.get_participant(survey.id, participant_id)
+    if participant is None:
+        abort(404)
+    return participant
+
+
+@bp.route("/participants/<int:participant_id>/resend", methods=["POST"])
+def resend(slug: str, participant_id: int):
+    survey = _survey(slug)
+    participant = _participant(survey, participant_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if invitation_service.resend(participant, actor=current_user) is None:
+        flash(_("Nothing to resend: a message is already on its way, or the person opted out."), "error")
+    else:
+        flash(_("The message has been queued again."), "success")
+    return redirect(url_for("participants.edit", slug=slug, participant_id=participant_id))
+
+
+@bp.route("/participants/<int:participant_id>/delete-data", methods=["GET", "POST"])
+def delete_data(slug: str, participant_id: int):
+    survey = _survey(slug)
+    participant = _participant(survey, participant_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        invitation_service.delete_invitation_data(participant)
+        flash(_("Invitation data deleted; the old personal link no longer works."), "success")
+        return redirect(url_for("participants.edit", slug=slug, participant_id=participant_id))
+    return render_template("invitations/delete_data.html", survey=survey, participant=participant, form=form)
+
+
+@bp.route("/outbox")
+def outbox(slug: str):
+    survey = _survey(slug)
+    files = mailer.list_outbox(survey.id)
+    return render_template("invitations/outbox.html", survey=survey, files=files[:500], total=len(files))
+
+
+@bp.route("/outbox/<name>")
+def outbox_message(slug: str, name: str):
+    survey = _survey(slug)
+    data = mailer.read_outbox(survey.id, name)
+    if data is None:
+        abort(404)
+    if request.args.get("download"):
+        return Response(data, mimetype="message/rfc822",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return render_template("invitations/outbox_message.html", survey=survey, name=name,
+                           content=data.decode("utf-8", "replace"))

@@ -11,16 +11,9 @@ from forms.privacy import EraseForm, RetentionForm
 
 from ..models import Participant, Survey
 from ..services import privacy
-from ..services import surveys as survey_service
+from ..staff.lookup import survey_or_404 as _survey_or_404
 
 bp = Blueprint("privacy", __name__, url_prefix="/staff/surveys/<slug>")
-
-
-def _survey_or_404(slug: str) -> Survey:
-    survey = survey_service.get_survey(slug)
-    if survey is None:
-        abort(404)
-    return survey
 
 
 def _participant_or_404(survey: Survey, participant_id: int) -> Participant:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 
 from forms.respond import formdata_from_answers, section_form_class
 
@@ -37,10 +36,14 @@ def _load(kind: str, token: str) -> response_service.RespondentLink:
     if link is None:
         abort(404)
     if link.invitation is not None:
+        from sqlalchemy import select
+
         from ..models import Participant
 
-        participant = db.session.get(Participant, link.invitation.participant_id)
-        g.invitation_language = participant.language if participant else None
+        # Only the language is needed (for the locale): a column read, not an ORM load.
+        g.invitation_language = db.session.execute(
+            select(Participant.language).where(Participant.id == link.invitation.participant_id)
+        ).scalar()
     return link
 
 

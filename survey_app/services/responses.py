@@ -1,6 +1,7 @@
 """The respondent journey: find the link, save each section, submit exactly once."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -152,6 +153,32 @@ def _profile_values(section: SectionView, rows: list[AnswerRow]) -> dict[str, ob
     return values
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def storable_text(text: str | None) -> str | None:
+    """Drop control characters (NUL above all, which PostgreSQL refuses) but keep tabs and line breaks."""
+    return None if text is None else _CONTROL_CHARS.sub("", text)
+
+
+def _update_partial(response_id: int, values: dict[str, object]) -> bool:
+    """Update a response only while it is partial; False (rolled back) once it was submitted.
+
+    The guarded UPDATE both checks the status and locks the row, so of a save and a submit, or of
+    several submits, racing on one response exactly one sees it partial.
+    """
+    result = db.session.execute(
+        update(Response)
+        .where(Response.id == response_id, Response.status == ResponseStatus.PARTIAL.value)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 0:
+        db.session.rollback()
+        return False
+    return True
+
+
 def save_section(link: RespondentLink, section: SectionView, rows: list[AnswerRow], language: str) -> Response:
     """Replace the answers of one section, refusing once the response is submitted. Commit."""
     if link.submitted:
@@ -164,15 +191,7 @@ def save_section(link: RespondentLink, section: SectionView, rows: list[AnswerRo
                              else_=Response.last_section),
     }
     values.update(_profile_values(section, rows))
-    # The guarded UPDATE both checks the status and locks the row against a concurrent submit.
-    result = db.session.execute(
-        update(Response)
-        .where(Response.id == response.id, Response.status == ResponseStatus.PARTIAL.value)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount == 0:
-        db.session.rollback()
+    if not _update_partial(response.id, values):
         raise AlreadySubmitted()
     question_ids = [q.id for q in section.questions]
     db.session.execute(
@@ -181,7 +200,7 @@ def save_section(link: RespondentLink, section: SectionView, rows: list[AnswerRo
     if rows:
         db.session.execute(insert(Answer), [
             {"response_id": response.id, "question_id": r.question_id, "item_code": r.item_code,
-             "option_code": r.option_code, "number": r.number, "text": r.text}
+             "option_code": r.option_code, "number": r.number, "text": storable_text(r.text)}
             for r in rows
         ])
     db.session.commit()
@@ -236,14 +255,7 @@ def submit_response(link: RespondentLink) -> bool:
     if anonymous:
         # Keep no link between an anonymous response and the invitation, and no precise times.
         values.update(invitation_id=None, started_at=_day(response.started_at))
-    result = db.session.execute(
-        update(Response)
-        .where(Response.id == response.id, Response.status == ResponseStatus.PARTIAL.value)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount == 0:
-        db.session.rollback()
+    if not _update_partial(response.id, values):
         return False
     if link.invitation is not None:
         db.session.execute(

@@ -237,18 +237,18 @@ def _answered_question_ids(survey_id: int) -> set[int]:
     return {row[0] for row in rows}
 
 
-def _answered_option_codes(question_id: int) -> set[tuple[str, str]]:
-    """Codes (role, code) that stored answers refer to, as option or as matrix row/ranked item."""
+def _answered_option_codes(question: Question) -> set[tuple[str, str]]:
+    """Codes (role, code) that stored answers refer to: chosen options, matrix rows, ranked items."""
     rows = db.session.execute(
-        select(Answer.item_code, Answer.option_code).where(Answer.question_id == question_id).distinct()
+        select(Answer.item_code, Answer.option_code).where(Answer.question_id == question.id).distinct()
     ).all()
+    item_role = OptionRole.ROW.value if question.type == QuestionType.MATRIX.value else OptionRole.CHOICE.value
     used: set[tuple[str, str]] = set()
     for item, option in rows:
         if option:
             used.add((OptionRole.CHOICE.value, option))
         if item:
-            used.add((OptionRole.ROW.value, item))
-            used.add((OptionRole.CHOICE.value, item))
+            used.add((item_role, item))
     return used
 
 
@@ -288,8 +288,8 @@ def apply_definition(definition: dict[str, Any]) -> LoadResult:
                     f"from {question.type} to {question_def['type']}"
                 )
             wanted = {(o["role"], o["code"]) for o in question_def["options"]}
-            for role, code in sorted(_answered_option_codes(question.id)):
-                if (role, code) not in wanted and (OptionRole.CHOICE.value, code) not in wanted:
+            for role, code in sorted(_answered_option_codes(question)):
+                if (role, code) not in wanted:
                     problems.append(f"option {code!r} of question {question.code!r} has stored answers and cannot be removed")
     if problems:
         db.session.rollback()

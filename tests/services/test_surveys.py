@@ -128,3 +128,28 @@ def test_cli_refuses_orphaning_change(runner, app, tmp_path):
     result = runner.invoke(args=["surveys", "load", str(changed)])
     assert result.exit_code == 1
     assert "would orphan stored answers" in result.output
+
+
+def test_reloading_with_matrix_and_ranking_answers_is_allowed_and_removal_refused(ctx):
+    survey = survey_service.load_survey_file(LEGACY_SURVEY).survey
+    matrix = next(q for q in survey.questions if q.code == "work_frequency")
+    ranking = next(q for q in survey.questions if q.code == "hearing_rank")
+    response = Response(survey_id=survey.id)
+    db.session.add(response)
+    db.session.flush()
+    db.session.add_all([
+        Answer(response_id=response.id, question_id=matrix.id, item_code="facebook", option_code="daily"),
+        Answer(response_id=response.id, question_id=ranking.id, item_code="blog", number=1),
+    ])
+    db.session.commit()
+    assert survey_service.load_survey_file(LEGACY_SURVEY).changes == []
+    definition = legacy_definition()
+    rows = definition["sections"][1]["questions"][1]["rows"]
+    definition["sections"][1]["questions"][1]["rows"] = [r for r in rows if r["code"] != "facebook"]
+    with pytest.raises(survey_service.SurveyFileError, match="option 'facebook' of question 'work_frequency'"):
+        survey_service.apply_definition(survey_service.parse_definition(definition))
+    definition = legacy_definition()
+    items = definition["sections"][1]["questions"][3]["options"]
+    definition["sections"][1]["questions"][3]["options"] = [o for o in items if o["code"] != "blog"]
+    with pytest.raises(survey_service.SurveyFileError, match="option 'blog' of question 'hearing_rank'"):
+        survey_service.apply_definition(survey_service.parse_definition(definition))

@@ -1,0 +1,524 @@
+"""`python -m bench` (`make bench`): every measure against a baseline served the same way, in one run.
+
+Each measure runs at least three times, interleaved with its baseline (baseline, subject, baseline,
+subject, ...), so the noise of a shared machine falls on both; the table gives medians and ratios.
+`--quick` is a smoke run on tiny sizes that checks the harness end to end; its numbers mean nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .common import BENCH, BIN, HOST, ROOT, Server, free_port, machine, median, wrk
+
+SECRET_KEY = "bench-secret-key-0123456789abcdef0123456789abcdef"
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+SAVE_LUA = BENCH / "lua" / "save.lua"
+
+
+@dataclass
+class Plan:
+    """How long and how big: the full run fits 10 minutes on 2 cores; --quick fits one."""
+
+    runs: int = 3
+    wrk_seconds: int = 5
+    threads: int = 2
+    connections: int = 8
+    pool: int = 2500  # invitations per run for saves and again for submits: more than a run can use
+    mails: int = 1_000  # 10,000 (--mails 10000) alone takes longer than the 10-minute budget here
+    sizes: tuple[int, ...] = (300, 1_000, 10_000, 100_000)  # the second is the "small" of the ratio
+    csv_size: int = 100_000
+
+    @classmethod
+    def quick(cls) -> "Plan":
+        return cls(runs=3, wrk_seconds=1, connections=4, pool=150, mails=50, sizes=(20, 50, 200), csv_size=200)
+
+
+@dataclass
+class Row:
+    measure: str
+    baseline_name: str
+    baseline: float | None
+    subject: float | None
+    unit: str
+    target: str
+    ratio: float | None = None
+    met: bool | None = None
+    note: str = ""
+    runs: list = field(default_factory=list)
+
+
+class Bench:
+    def __init__(self, plan: Plan, out: Path, work: Path, cache: Path, only: set[str] | None) -> None:
+        self.plan, self.out, self.work, self.cache, self.only = plan, out, work, cache, only
+        self.rows: list[Row] = []
+        self.holes: list[str] = []
+        self.checks: list[str] = []
+        self.commands: list[str] = []
+        self.extra: list[str] = []
+        self.results_lines: list[str] = []
+        self.began = time.monotonic()
+
+    # -- bookkeeping -------------------------------------------------------------------------
+    def log(self, text: str) -> None:
+        print(f"[bench {time.monotonic() - self.began:6.1f}s] {text}", file=sys.stderr, flush=True)
+
+    def command(self, cmd: list[str] | str) -> None:
+        text = cmd if isinstance(cmd, str) else shlex.join(str(c) for c in cmd)
+        text = text.replace(str(self.work), "$WORK").replace(str(ROOT) + "/", "")
+        if text not in self.commands:
+            self.commands.append(text)
+
+    def ratio_row(self, measure: str, baseline_name: str, pairs: list[tuple[float, float]], unit: str,
+                  minimum: float, note: str = "") -> Row:
+        base = median([b for b, _ in pairs])
+        subj = median([s for _, s in pairs])
+        ratio = median([s / b for b, s in pairs if b])  # median of per-round ratios: robust to drift
+        row = Row(measure, baseline_name, base, subj, unit, f"≥ {minimum}", ratio,
+                  None if ratio is None else ratio >= minimum, note, pairs)
+        self.rows.append(row)
+        return row
+
+    def hole(self, what: str, reason: str) -> None:
+        self.holes.append(f"{what}: not measured: {reason}")
+        self.log(f"HOLE {what}: {reason}")
+
+    # -- web: respondent page, saves and submits -----------------------------------------------
+    def stage_web(self, kind: str) -> None:
+        plan = self.plan
+        stage_dir = self.work / kind
+        stage_dir.mkdir()
+        if kind == "sqlite":
+            url = f"sqlite:///{stage_dir / 'bench.db'}"
+            dbname = None
+        else:
+            dbname = f"bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+            _pg_admin(f'CREATE DATABASE "{dbname}"')
+            url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/" + dbname
+        env = {"SURVEY_APP_ENV": "development", "INSTANCE_PATH": str(stage_dir / "instance"),
+               "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "RATELIMIT_STORAGE_URI": "memory://",
+               "REDIS_URL": "", "MAIL_SERVER": "", "WEB_CONCURRENCY": "2"}
+        servers: list[Server] = []
+        try:
+            info_path = stage_dir / "info.json"
+            cmd = [str(BIN / "python"), "-m", "bench.prepare", str(info_path),
+                   "--save", str(plan.pool * plan.runs), "--submit", str(plan.pool * plan.runs)]
+            self.command(cmd)
+            self.log(f"{kind}: preparing {plan.pool * plan.runs * 2} invitations")
+            subprocess.run(cmd, cwd=ROOT, env={**os.environ, **env}, check=True, timeout=300)
+            info = json.loads(info_path.read_text())
+            subprocess.run([str(BIN / "python"), "-m", "bench.baselines.insert_app"], cwd=ROOT,
+                           env={**os.environ, **env}, check=True, timeout=60)
+
+            survey = Server(f"survey-{kind}", "survey_app.wsgi:app", env).start(stage_dir, "/health")
+            servers.append(survey)
+            insert = Server(f"insert-{kind}", "bench.baselines.insert_app:app", env).start(stage_dir)
+            servers.append(insert)
+            hello = None
+            if kind == "sqlite":
+                hello = Server("hello", "bench.baselines.hello:app", env).start(stage_dir)
+                servers.append(hello)
+            for server in servers:
+                self.command(server.command)
+
+            page_path = f"/s/{info['page_token']}/1"
+            cookie, csrf, html = _session_and_csrf(survey.url(page_path))
+            if html.count("<fieldset") < info["questions"]:
+                raise RuntimeError("the respondent page does not show the six questions")
+            form_body = urllib.parse.urlencode([("csrf_token", csrf), *_form_fields()])
+            status, location = _post(survey.url(page_path), form_body, cookie)
+            if status != 302 or not location.endswith("/check"):
+                raise RuntimeError(f"a valid save answered {status} {location}: CSRF or form broken")
+            if kind == "sqlite":
+                self.page_weight(survey, info)
+
+            counter = _Counter(url)
+            pages, saves, submits = [], [], []
+            tally = {"save": [], "submit": [], "insert": []}
+            for run in range(plan.runs):
+                if hello is not None:
+                    base = wrk(hello.url("/"), plan.wrk_seconds, plan.threads, plan.connections)
+                    subj = wrk(survey.url(page_path), plan.wrk_seconds, plan.threads, plan.connections)
+                    self.command(base.command.replace(hello.url("/"), "http://127.0.0.1:$HELLO/"))
+                    self.command(subj.command.replace(survey.url(page_path), "http://127.0.0.1:$APP/s/$TOKEN/1"))
+                    if subj.non_2xx_3xx:
+                        raise RuntimeError(f"respondent page answered {subj.non_2xx_3xx} errors")
+                    pages.append((base.requests_per_second, subj.requests_per_second))
+                    self.log(f"page run {run + 1}: hello {base.requests_per_second:.0f} req/s, "
+                             f"page {subj.requests_per_second:.0f} req/s")
+                save_file = stage_dir / f"save-{run}.txt"
+                submit_file = stage_dir / f"submit-{run}.txt"
+                chunk = slice(run * plan.pool, (run + 1) * plan.pool)
+                save_file.write_text("\n".join(info["save_tokens"][chunk]) + "\n")
+                submit_file.write_text("\n".join(info["submit_tokens"][chunk]) + "\n")
+
+                ins = self._posting(insert, "/insert", "insert", save_file, form_body, "", counter, tally)
+                sav = self._posting(survey, "/", "save", save_file, form_body, cookie, counter, tally)
+                ins2 = self._posting(insert, "/insert", "insert", submit_file, form_body, "", counter, tally)
+                sub = self._posting(survey, "/", "submit", submit_file, f"csrf_token={urllib.parse.quote(csrf)}",
+                                    cookie, counter, tally)
+                saves.append((ins, sav))
+                submits.append((ins2, sub))
+                self.log(f"{kind} run {run + 1}: insert {ins:.0f}/{ins2:.0f}, save {sav:.0f}, submit {sub:.0f} req/s")
+            if pages:
+                self.ratio_row("Respondent page GET /s/<token>/1 (6 questions, CSRF on), req/s",
+                               "Flask hello world", pages, "req/s", 0.35)
+            label = "SQLite (WAL)" if kind == "sqlite" else "PostgreSQL"
+            self.ratio_row(f"Section save POST /s/<token>/1 on {label}, req/s", "1-row INSERT app, same DB",
+                           saves, "req/s", 0.5, _tally_note(tally["save"]))
+            self.ratio_row(f"Final submit POST /s/<token>/submit on {label}, req/s", "1-row INSERT app, same DB",
+                           submits, "req/s", 0.5, _tally_note(tally["submit"]))
+            self.checks.append(f"{label}: " + "; ".join(
+                f"{mode}: {_tally_note(items)}" for mode, items in tally.items()))
+            counter.dispose()
+        finally:
+            for server in servers:
+                server.stop()
+            if dbname:
+                with contextlib.suppress(Exception):
+                    _pg_admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+    def _posting(self, server: Server, path: str, mode: str, tokens: Path, body: str, cookie: str,
+                 counter: "_Counter", tally: dict) -> float:
+        """One wrk run of POSTs, each on a fresh token; check rows stored against answers counted."""
+        before = counter.count(mode)
+        result = wrk(server.url(path), self.plan.wrk_seconds, self.plan.threads, self.plan.connections,
+                     script=SAVE_LUA, env={"BENCH_MODE": mode, "BENCH_TOKENS": str(tokens),
+                                           "BENCH_BODY": body, "BENCH_COOKIE": cookie})
+        self.command(f"BENCH_MODE={mode} BENCH_TOKENS=... BENCH_BODY=... BENCH_COOKIE=... "
+                     + result.command.replace(server.url(path), f"http://127.0.0.1:$PORT{path}"))
+        time.sleep(0.5)  # let requests still in flight when wrk stopped reach the database
+        stored = counter.count(mode) - before
+        counts = result.counts or {}
+        answered = counts.get("c3xx", 0)
+        tally[mode].append({"answered": answered, "stored": stored, "other": counts.get("c2xx", 0)
+                            + counts.get("c4xx", 0) + counts.get("c5xx", 0), "exhausted": counts.get("exhausted", 0)})
+        return result.requests_per_second
+
+    def stage_postgres(self) -> None:
+        try:
+            _pg_admin("SELECT 1")
+        except Exception as exc:
+            self.hole("PostgreSQL saves and submits", f"PostgreSQL not reachable at {PG_ADMIN}: {type(exc).__name__}")
+            return
+        self.stage_web("postgres")
+
+    # -- page weight ------------------------------------------------------------------------------
+    def page_weight(self, survey: Server, info: dict) -> None:
+        for label, path in (("start page /s/<token>", f"/s/{info['save_tokens'][-1]}"),
+                            ("section page /s/<token>/1", f"/s/{info['page_token']}/1"),
+                            ("check answers /s/<token>/check", f"/s/{info['page_token']}/check")):
+            total, count, parts = _page_weight(survey.url(path))
+            self.extra.append(f"| {label} | {count} | {total / 1024:.1f} KiB | {parts} |")
+
+    # -- invitations ------------------------------------------------------------------------------
+    def stage_mail(self) -> None:
+        """Run the invitations engineer's bench/send_rate.py: ledger path and bare loop, paired per run."""
+        script = BENCH / "send_rate.py"
+        if not script.exists():
+            self.hole("Invitations through the real worker", "bench/send_rate.py is not in the tree")
+            return
+        pairs = []
+        pattern = re.compile(r"(\d+) invitations:\s+([\d.]+) msg/s through the ledger; "
+                             r"bare Flask-Mail loop\s+([\d.]+) msg/s")
+        for run in range(self.plan.runs):
+            cmd = [str(BIN / "python"), "bench/send_rate.py", str(self.plan.mails)]
+            self.command(cmd)
+            done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+            match = pattern.search(done.stdout)
+            if done.returncode != 0 or not match:
+                self.hole("Invitations through the real worker",
+                          f"bench/send_rate.py failed (exit {done.returncode}): {(done.stderr or done.stdout)[-400:]}")
+                return
+            pairs.append((float(match.group(3)), float(match.group(2))))
+            self.log(f"mail run {run + 1}: bare loop {pairs[-1][0]:.0f} msg/s, ledger {pairs[-1][1]:.0f} msg/s")
+        self.ratio_row(f"Invitations: {self.plan.mails:,} through the sending path (process_batch) to aiosmtpd, msg/s",
+                       "Flask-Mail loop, one connection", pairs, "msg/s", 0.7,
+                       "send_rate.py asserts the server received exactly N messages")
+        self.checks.append(f"Invitations: every run of bench/send_rate.py asserted {self.plan.mails:,} messages "
+                           "received for the ledger path and for the bare loop (it exits non-zero otherwise)")
+
+    # -- results: dashboard, CSV export, PDF ---------------------------------------------------
+    def stage_results(self) -> None:
+        """Time and peak RSS of the results engineer's measures (bench/report_cost.py), fresh processes."""
+        from .results_cost import generator_version
+
+        script = BENCH / "report_cost.py"
+        if not script.exists():
+            self.hole("Results PDF, dashboard and CSV", "bench/report_cost.py is not in the tree")
+            return
+        sys.path.insert(0, str(BENCH))
+        import report_cost  # the results engineer's script: its MEASURE snippet, run per size and measure
+
+        data_dir = self.cache / f"data-{generator_version()}"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        small, large, csv_size = self.plan.sizes[1], self.plan.sizes[-1], self.plan.csv_size
+        sizes = sorted(set(self.plan.sizes) | {0, csv_size})
+        dbs: dict[int, Path] = {}
+        for size in sizes:
+            path = data_dir / f"legacy-{size}.db"
+            if not path.exists():
+                cmd = [str(BIN / "python"), "-m", "bench.results_cost", "build", str(path), "--responses", str(size)]
+                self.command(cmd)
+                self.log(f"generating {size:,} responses once (cached in {path})")
+                subprocess.run(cmd, cwd=ROOT, check=True, timeout=900, capture_output=True)
+            dbs[size] = path
+        # What each round measures: the ratio pairs every round; the other sizes once.
+        every = [("dashboard", small), ("dashboard", large), ("pdf", small), ("pdf", large), ("csv", 0),
+                 ("csv", csv_size)]
+        once = [(what, size) for size in self.plan.sizes if size not in (small, large)
+                for what in ("dashboard", "pdf")]
+        measured: dict[tuple[str, int], list[dict]] = {}
+        for run in range(self.plan.runs):
+            for what, size in every + (once if run == 0 else []):
+                instance = self.work / f"report-{what}-{size}"
+                instance.mkdir(exist_ok=True)
+                cmd = [str(BIN / "python"), "-c", "<bench/report_cost.py MEASURE>", f"sqlite:///{dbs[size]}",
+                       "$INSTANCE", what]
+                self.command(cmd)
+                cmd[2] = report_cost.MEASURE
+                cmd[4] = str(instance)
+                done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+                if done.returncode != 0:
+                    raise RuntimeError(f"report_cost {what} {size}: {done.stderr[-500:]}")
+                measured.setdefault((what, size), []).append(json.loads(done.stdout.strip().splitlines()[-1]))
+            self.log(f"results round {run + 1} done")
+        for what, label in (("dashboard", "Dashboard aggregation (results.summarise)"),
+                            ("pdf", "PDF report (report.render_pdf_bytes)")):
+            for size in self.plan.sizes:
+                items = measured[(what, size)]
+                self.results_lines.append(
+                    f"| {label} | {size:,} | {median([m['seconds'] for m in items]):.2f} s | "
+                    f"{median([m['peak_mb'] for m in items]):.0f} MB | {len(items)} |")
+            big = measured[(what, large)]
+            big_s = median([m["seconds"] for m in big])
+            big_mb = median([m["peak_mb"] for m in big])
+            pairs = [(a["seconds"], b["seconds"]) for a, b in zip(measured[(what, small)], big)]
+            growth = median([b / a for a, b in pairs if a]) if pairs else None
+            self.rows.append(Row(f"{label} at {large:,} responses, seconds", "—", None, big_s, "s", "≤ 10 s",
+                                 None, big_s <= 10))
+            self.rows.append(Row(f"{label} at {large:,} responses, peak RSS", "—", None, big_mb, "MB", "≤ 300 MB",
+                                 None, big_mb <= 300))
+            self.rows.append(Row(f"{label}: time({large:,}) / time({small:,})", f"time({small:,})",
+                                 median([a for a, _ in pairs]), big_s, "s", "≤ 5", growth,
+                                 None if growth is None else growth <= 5, runs=pairs))
+        pairs = [(e["peak_mb"], f["peak_mb"]) for e, f in zip(measured[("csv", 0)], measured[("csv", csv_size)])]
+        growth = median([f - e for e, f in pairs])
+        full = measured[("csv", csv_size)]
+        self.rows.append(Row(f"CSV export of {csv_size:,} responses: peak RSS growth over an empty export",
+                             "empty export", median([e for e, _ in pairs]), median([f for _, f in pairs]), "MB",
+                             "≤ 50 MB growth", None, growth <= 50, runs=pairs))
+        self.results_lines.append(f"| CSV export (exports.iter_csv) | 0 | "
+                                  f"{median([m['seconds'] for m in measured[('csv', 0)]]):.2f} s | "
+                                  f"{median([e for e, _ in pairs]):.0f} MB | {len(pairs)} |")
+        self.results_lines.append(f"| CSV export (exports.iter_csv) | {csv_size:,} | "
+                                  f"{median([m['seconds'] for m in full]):.2f} s | "
+                                  f"{median([f for _, f in pairs]):.0f} MB (growth {growth:.0f} MB; "
+                                  f"{median([m['size'] for m in full]) / 1e6:.0f} MB of CSV) | {len(pairs)} |")
+
+    # -- report -------------------------------------------------------------------------------
+    def write(self, facts: dict[str, str], started: dt.datetime, quick: bool) -> None:
+        def num(value: float | None, unit: str = "") -> str:
+            if value is None:
+                return "—"
+            text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+            return f"{text} {unit}".strip()
+
+        lines = ["# Benchmark results", ""]
+        if quick:
+            lines += ["**Smoke run (`--quick`): tiny sizes and one-second runs; these numbers mean nothing.**", ""]
+        lines += [f"Run on {started:%Y-%m-%d %H:%M} UTC, {time.monotonic() - self.began:.0f} s in all, "
+                  f"by `{' '.join(['python -m bench', *sys.argv[1:]])}` (`make bench`).", "",
+                  "## Machine", "", "| | |", "|---|---|"]
+        lines += [f"| {k} | {v} |" for k, v in facts.items()]
+        lines += ["", f"## Results (medians of {self.plan.runs} interleaved runs)", "",
+                  "Every web figure is requests per second under gunicorn with 2 sync workers "
+                  "(`deploy/gunicorn.conf.py`, access log off), measured by wrk on 127.0.0.1; the ratio is "
+                  "the median of the per-round ratios subject / baseline.", "",
+                  "| Measure | Baseline | Baseline median | Subject median | Ratio | Target | Met? |",
+                  "|---|---|---|---|---|---|---|"]
+        for row in self.rows:
+            met = "—" if row.met is None else ("yes" if row.met else "**no**")
+            ratio = "—" if row.ratio is None else f"{row.ratio:.2f}"
+            lines.append(f"| {row.measure} | {row.baseline_name} | {num(row.baseline, row.unit)} | "
+                         f"{num(row.subject, row.unit)} | {ratio} | {row.target} | {met} |")
+        for hole in self.holes:
+            lines.append(f"| {hole.split(':', 1)[0]} | — | — | — | — | — | not measured |")
+        if self.holes:
+            lines += ["", "### Not measured", ""] + [f"- {h}" for h in self.holes]
+        if self.results_lines:
+            lines += ["", "### Results pages and report by size (medians; peak RSS of a fresh process)", "",
+                      "| What | Responses | Seconds | Peak RSS | Runs |", "|---|---|---|---|---|",
+                      *self.results_lines]
+        if self.extra:
+            lines += ["", "### Respondent page weight (HTML plus every linked stylesheet, script and image)", "",
+                      "| Page | Requests | Bytes | Parts |", "|---|---|---|---|", *self.extra]
+        if self.checks:
+            lines += ["", "### Rows stored = requests answered", "",
+                      "wrk counts answers in a Lua `response()` hook; rows are counted in the database after "
+                      "each run. A request still in flight when wrk's clock stops may be stored without being "
+                      "counted (at most one per connection).", "", *[f"- {c}" for c in self.checks]]
+        lines += ["", "### Per-run values", ""]
+        for row in self.rows:
+            if row.runs:
+                lines.append(f"- {row.measure}: " + ", ".join(f"({b:,.1f}, {s:,.1f})" for b, s in row.runs))
+        lines += ["", "## Commands", "", "```", *self.commands, "```"]
+        summary = BENCH / "profiles" / "SUMMARY.md"
+        if summary.exists() and not quick:
+            lines += ["", summary.read_text().strip()]
+        self.out.write_text("\n".join(lines) + "\n")
+        self.log(f"wrote {self.out}")
+
+
+# -- helpers ----------------------------------------------------------------------------------
+class _Counter:
+    """Counts what each mode stores, read straight from the database after every wrk run."""
+
+    QUERIES = {"save": "SELECT COUNT(*) FROM responses",
+               "submit": "SELECT COUNT(*) FROM responses WHERE status = 'complete'",
+               "insert": "SELECT COUNT(*) FROM bench_rows"}
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy import create_engine
+
+        self.engine = create_engine(url)
+
+    def count(self, mode: str) -> int:
+        from sqlalchemy import text
+
+        with self.engine.connect() as conn:
+            return int(conn.execute(text(self.QUERIES[mode])).scalar())
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _tally_note(items: list[dict]) -> str:
+    answered = sum(i["answered"] for i in items)
+    stored = sum(i["stored"] for i in items)
+    other = sum(i["other"] for i in items)
+    exhausted = sum(i["exhausted"] for i in items)
+    text = f"{answered} answered with a redirect, {stored} rows stored"
+    if other:
+        text += f", {other} other answers (errors or re-shown forms)"
+    if exhausted:
+        text += f", token pool ran out ({exhausted})"
+    return text
+
+
+def _pg_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql)
+
+
+def _form_fields() -> list[tuple[str, str]]:
+    from .prepare import FORM_FIELDS
+
+    return FORM_FIELDS
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _session_and_csrf(url: str) -> tuple[str, str, str]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        html = response.read().decode()
+        cookies = [h.split(";", 1)[0] for h in response.headers.get_all("Set-Cookie") or []]
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    if not match or not cookies:
+        raise RuntimeError("no CSRF token or session cookie on the respondent page")
+    return "; ".join(cookies), match.group(1), html
+
+
+def _post(url: str, body: str, cookie: str) -> tuple[int, str]:
+    opener = urllib.request.build_opener(_NoRedirect)
+    request = urllib.request.Request(url, data=body.encode(), headers={
+        "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, response.headers.get("Location", "")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get("Location", "")
+
+
+_LINKED = re.compile(r'<(?:link[^>]+href|script[^>]+src|img[^>]+src)="([^"]+)"')
+
+
+def _page_weight(url: str) -> tuple[int, int, str]:
+    """Bytes and requests for a page and every stylesheet, script and image it links (no cache)."""
+    with urllib.request.urlopen(url, timeout=10) as response:
+        html = response.read()
+    total, parts = len(html), [f"HTML {len(html) / 1024:.1f} KiB"]
+    seen: set[str] = set()
+    for ref in _LINKED.findall(html.decode()):
+        full = urllib.parse.urljoin(url, ref.replace("&amp;", "&"))
+        if full in seen or not full.startswith(f"http://{HOST}:"):
+            continue
+        seen.add(full)
+        with urllib.request.urlopen(full, timeout=10) as response:
+            size = len(response.read())
+        total += size
+        parts.append(f"{urllib.parse.urlsplit(full).path.rsplit('/', 1)[-1]} {size / 1024:.1f} KiB")
+    return total, 1 + len(seen), ", ".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run of the whole harness (< 60 s)")
+    parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md", help="where to write the results")
+    parser.add_argument("--only", default="", help="comma-separated stages: sqlite,postgres,mail,results")
+    parser.add_argument("--runs", type=int, default=None, help="rounds per measure (at least 3 for the record)")
+    parser.add_argument("--mails", type=int, default=None, help="invitations per send_rate.py run")
+    args = parser.parse_args(argv)
+    plan = Plan.quick() if args.quick else Plan()
+    if args.runs:
+        plan.runs = args.runs
+    if args.mails:
+        plan.mails = args.mails
+    started = dt.datetime.now(dt.timezone.utc)
+    facts = machine()
+    work = Path(tempfile.mkdtemp(prefix="survey-bench-"))
+    cache = BENCH / "out" if not args.quick else work / "cache"
+    only = {s.strip() for s in args.only.split(",") if s.strip()} or {"sqlite", "postgres", "mail", "results"}
+    bench = Bench(plan, args.out, work, cache, only)
+    stages = [("sqlite", lambda: bench.stage_web("sqlite")), ("postgres", bench.stage_postgres),
+              ("mail", bench.stage_mail), ("results", bench.stage_results)]
+    try:
+        for name, stage in stages:
+            if name not in only:
+                continue
+            bench.log(f"stage {name}")
+            try:
+                stage()
+            except Exception as exc:
+                traceback.print_exc()
+                bench.hole(f"stage {name}", f"{type(exc).__name__}: {exc}")
+        bench.write(facts, started, args.quick)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Developer tools: synthetic data for demonstrations, tests and benchmarks."""

@@ -1,0 +1,236 @@
+"""Synthetic participants and responses with realistic answers, written with bulk inserts."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, insert, select, text
+
+from ..extensions import db
+from ..models import Answer, Invitation, InvitationStatus, Participant, QuestionType, Response, Survey
+from ..services import tokens
+
+CHUNK = 2000
+
+# (country, weight, usual language): roughly the spread of ITP fellows since 2006.
+COUNTRIES: tuple[tuple[str, int, str], ...] = (
+    ("EG", 14, "ar"), ("IN", 14, "en"), ("CN", 12, "zh"), ("KE", 8, "en"), ("NG", 8, "en"),
+    ("SD", 7, "ar"), ("IQ", 7, "ar"), ("TR", 6, "en"), ("UG", 6, "en"), ("GH", 6, "en"),
+    ("ET", 5, "en"), ("PS", 5, "ar"), ("JO", 5, "ar"), ("LB", 4, "fr"), ("SA", 4, "ar"),
+    ("PK", 5, "en"), ("BD", 4, "en"), ("NP", 3, "en"), ("LK", 3, "en"), ("MX", 4, "es"),
+    ("BR", 4, "es"), ("PE", 3, "es"), ("CO", 3, "es"), ("AR", 2, "es"), ("RU", 4, "ru"),
+    ("GR", 3, "en"), ("GE", 3, "ru"), ("AM", 2, "ru"), ("IR", 3, "en"), ("AF", 2, "en"),
+    ("MM", 3, "en"), ("TH", 2, "en"), ("ID", 3, "en"), ("PH", 2, "en"), ("JP", 2, "en"),
+    ("KR", 2, "en"), ("MN", 2, "ru"), ("KZ", 2, "ru"), ("UZ", 2, "ru"), ("ZW", 3, "en"),
+    ("TZ", 3, "en"), ("ZA", 3, "en"), ("ZM", 2, "en"), ("NA", 2, "en"), ("CM", 2, "fr"),
+    ("SN", 2, "fr"), ("MA", 2, "fr"), ("TN", 2, "fr"), ("OM", 2, "ar"), ("YE", 2, "ar"),
+)
+
+FREE_TEXT: dict[str, tuple[str, ...]] = {
+    "en": ("More live sessions on conservation, please.", "A monthly newsletter would help me keep up.",
+           "Please share recordings for those in other time zones.", "Regional meet-ups online would be great."),
+    "zh": ("希望有更多关于藏品保护的在线讲座。", "请在微信群里分享活动录像。", "我们需要更多区域性的交流活动。"),
+    "ar": ("نرجو تنظيم المزيد من الجلسات المباشرة حول الحفظ.", "أتمنى نشرة شهرية باللغة العربية.",
+           "مجموعات واتساب مفيدة جداً للتواصل."),
+    "el": ("Θα ήθελα περισσότερες διαδικτυακές συναντήσεις.", "Μια μηνιαία ενημέρωση θα ήταν χρήσιμη."),
+    "ru": ("Хотелось бы больше онлайн-семинаров по хранению коллекций.", "Telegram удобнее для нас."),
+    "hi": ("कृपया संरक्षण पर और अधिक ऑनलाइन सत्र आयोजित करें।", "मासिक समाचार पत्र बहुत उपयोगी होगा।"),
+    "fr": ("Plus de sessions en français, s'il vous plaît.",),
+    "es": ("Más sesiones en español serían muy útiles.",),
+    # Strings a spreadsheet would read as formulas: exports must neutralise them.
+    "formula": ("=HYPERLINK(\"http://example.invalid\",\"click\")", "+44 20 7323 8000", "-2+3",
+                "@SUM(A1:A9)", "\t=1+1", "=cmd|' /C calc'!A0"),
+}
+OTHER_TEXT = ("Telegram", "LINE", "Signal", "Threads", "Mastodon", "KakaoTalk", "Viber", "Bluesky", "QQ")
+
+
+@dataclass
+class GenerateResult:
+    responses: int
+    partial: int
+    participants: int
+
+
+def _weights(n: int, rng: random.Random) -> list[float]:
+    """Skewed weights so that charts have a clear order, shuffled per question."""
+    weights = [1.0 / (i + 1) ** 0.8 for i in range(n)]
+    rng.shuffle(weights)
+    return weights
+
+
+def _free_text(rng: random.Random, lang: str) -> str:
+    roll = rng.random()
+    if roll < 0.08:
+        pool = FREE_TEXT["formula"]
+    elif roll < 0.45:
+        pool = FREE_TEXT[rng.choice(("zh", "ar", "el", "ru", "hi"))]
+    else:
+        pool = FREE_TEXT.get(lang, FREE_TEXT["en"])
+    return rng.choice(pool)
+
+
+class _Answerer:
+    """Precomputed question structure so that each synthetic answer costs a few random draws."""
+
+    def __init__(self, survey: Survey, rng: random.Random) -> None:
+        self.rng = rng
+        self.plans = []
+        for q in sorted(survey.questions, key=lambda q: q.position):
+            choices = [o for o in q.choices]
+            self.plans.append({
+                "id": q.id, "code": q.code, "type": q.type, "required": q.required, "settings": q.settings,
+                "choices": choices, "weights": _weights(len(choices), rng), "rows": list(q.rows),
+                "country": len(choices) > 50,
+                "cohort": q.code.startswith("cohort"),
+            })
+
+    def answers(self, response_id: int, country: str, cohort: int | None, lang: str,
+                fraction: float = 1.0) -> list[dict]:
+        rng = self.rng
+        out: list[dict] = []
+        plans = self.plans[: max(1, int(len(self.plans) * fraction))]
+        for plan in plans:
+            qid, qtype, choices = plan["id"], plan["type"], plan["choices"]
+            if not plan["required"] and rng.random() < 0.15 and not plan["settings"].get("quote_consent"):
+                continue
+
+            def row(item: str = "", option: str = "", number: int | None = None, text_: str | None = None):
+                out.append({"response_id": response_id, "question_id": qid, "item_code": item,
+                            "option_code": option, "number": number, "text": text_,
+                            "quote_approved": False, "category": None})
+
+            if qtype in (QuestionType.SINGLE.value, QuestionType.LIKERT.value):
+                if plan["country"]:
+                    row(option=country.lower())
+                    continue
+                if plan["cohort"] and cohort is not None and any(o.code == str(cohort) for o in choices):
+                    row(option=str(cohort))
+                    continue
+                if plan["settings"].get("quote_consent"):
+                    roll = rng.random()
+                    if roll < 0.9:
+                        row(option="yes" if roll < 0.6 else "no")
+                    continue
+                option = rng.choices(choices, plan["weights"])[0]
+                row(option=option.code, text_=rng.choice(OTHER_TEXT) if option.is_other else None)
+            elif qtype == QuestionType.MULTIPLE.value:
+                exclusive = [o for o in choices if o.is_exclusive]
+                if exclusive and rng.random() < 0.05:
+                    row(option=exclusive[0].code)
+                    continue
+                pool = [(o, w) for o, w in zip(choices, plan["weights"]) if not o.is_exclusive]
+                picked: dict[str, object] = {}
+                for _ in range(rng.randint(1, 4)):
+                    option = rng.choices([o for o, _w in pool], [w for _o, w in pool])[0]
+                    picked[option.code] = option
+                for option in picked.values():
+                    row(option=option.code, text_=rng.choice(OTHER_TEXT) if option.is_other else None)
+            elif qtype == QuestionType.MATRIX.value:
+                for matrix_row in plan["rows"]:
+                    if rng.random() < 0.9:
+                        row(item=matrix_row.code, option=rng.choices(choices, plan["weights"])[0].code)
+            elif qtype == QuestionType.RANKING.value:
+                order = sorted(choices, key=lambda o: rng.random() / plan["weights"][choices.index(o)])
+                for rank, option in enumerate(order[: rng.randint(3, len(order))], 1):
+                    row(item=option.code, number=rank)
+            elif qtype == QuestionType.NUMBER.value:
+                low = int(plan["settings"].get("min_value", 0))
+                high = int(plan["settings"].get("max_value", low + 100))
+                row(number=rng.randint(low, high))
+            elif rng.random() < 0.4:
+                row(text_=_free_text(rng, lang))
+        return out
+
+
+def _next_id(model) -> int:
+    return (db.session.execute(select(func.max(model.id))).scalar() or 0) + 1
+
+
+def _fix_sequences() -> None:
+    """Explicit ids leave PostgreSQL sequences behind; move them past the new rows."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    for table in ("participants", "invitations", "responses"):
+        db.session.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # nosec B608 - fixed table names
+            f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+        ))
+
+
+def generate(survey: Survey, responses: int, *, invitations: bool = True, extra_invited: float = 0.35,
+             partial: float = 0.05, seed: int | None = None, country: str | None = None,
+             language: str | None = None, days: int = 60) -> GenerateResult:
+    """Add synthetic complete (and some partial) responses to a survey, in bulk. Commit."""
+    rng = random.Random(seed)  # nosec B311 - synthetic data, not security
+    answerer = _Answerer(survey, rng)
+    codes = [c for c, _w, _l in COUNTRIES]
+    weights = [w for _c, w, _l in COUNTRIES]
+    usual = {c: lang for c, _w, lang in COUNTRIES}
+    allowed = set(survey.languages or ["en"])
+    n_partial = int(responses * partial)
+    n_invited = int((responses + n_partial) * (1 + extra_invited)) if invitations else 0
+    now = datetime.now(timezone.utc)
+    end = min(survey.closes_at, now) if survey.closes_at else now
+    start = end - timedelta(days=days)
+    if survey.opens_at and survey.opens_at < end:
+        start = max(start, survey.opens_at)
+        days = max(1, (end - start).days)
+    next_participant, next_invitation, next_response = _next_id(Participant), _next_id(Invitation), _next_id(Response)
+    made = done_partial = 0
+    total = max(responses + n_partial, n_invited)
+    for chunk_start in range(0, total, CHUNK):
+        participants, invites, response_rows, answer_rows = [], [], [], []
+        for index in range(chunk_start, min(total, chunk_start + CHUNK)):
+            where = country or rng.choices(codes, weights)[0]
+            lang = language or (usual.get(where, "en") if rng.random() < 0.7 else "en")
+            lang = lang if lang in allowed else survey.base_language
+            cohort = rng.randint(2006, 2025)
+            invitation_id = None
+            is_response = index < responses + n_partial
+            is_complete = index < responses
+            if invitations and index < n_invited:
+                pid, iid = next_participant, next_invitation
+                next_participant += 1
+                next_invitation += 1
+                participants.append({"id": pid, "survey_id": survey.id, "name": f"Synthetic Fellow {pid}",
+                                     "email": f"fellow{pid}@synthetic.example", "country": where,
+                                     "cohort": cohort, "language": lang, "attributes": {}})
+                seed_bytes = tokens.new_seed()
+                status = (InvitationStatus.COMPLETED if is_complete else
+                          InvitationStatus.STARTED if is_response else
+                          InvitationStatus.OPENED if rng.random() < 0.3 else InvitationStatus.CREATED)
+                invites.append({"id": iid, "survey_id": survey.id, "participant_id": pid,
+                                "token_seed": seed_bytes, "token_hash": tokens.hash_token(tokens.token_from_seed(seed_bytes)),
+                                "status": status.value,
+                                "opened_at": start if status != InvitationStatus.CREATED else None,
+                                "started_at": start if is_response else None,
+                                "completed_at": None, "created_at": start})
+                invitation_id = iid
+            if not is_response:
+                continue
+            rid = next_response
+            next_response += 1
+            began = start + timedelta(seconds=rng.randint(0, days * 86400 - 3600))
+            finished = began + timedelta(minutes=rng.randint(3, 40)) if is_complete else None
+            if invites and invitation_id == invites[-1]["id"] and finished:
+                invites[-1]["completed_at"] = finished
+            response_rows.append({
+                "id": rid, "survey_id": survey.id, "invitation_id": invitation_id, "resume_token_hash": None,
+                "status": "complete" if is_complete else "partial", "language": lang, "country": where,
+                "cohort": cohort, "last_section": len(survey.sections) if is_complete else 1,
+                "started_at": began, "updated_at": finished or began, "submitted_at": finished,
+            })
+            answer_rows.extend(answerer.answers(rid, where, cohort, lang, 1.0 if is_complete else 0.4))
+            made += is_complete
+            done_partial += not is_complete
+        if participants:
+            db.session.execute(insert(Participant), participants)
+            db.session.execute(insert(Invitation), invites)
+        if response_rows:
+            db.session.execute(insert(Response), response_rows)
+        if answer_rows:
+            db.session.execute(insert(Answer), answer_rows)
+    _fix_sequences()
+    db.session.commit()
+    return GenerateResult(responses=made, partial=done_partial, participants=n_invited)

@@ -1,0 +1,52 @@
+"""The public opt-out page, and the RFC 8058 one-click opt-out that mail programs POST to."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+
+from forms.participants import ConfirmForm
+
+from ..extensions import csrf, limiter
+from ..security import public
+from ..services import invitations as invitation_service
+
+bp = Blueprint("optout", __name__)
+
+
+def _token_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["TOKEN_GUESS_LIMIT"]
+
+
+@bp.route("/optout/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit(_token_limit, deduct_when=lambda response: response.status_code == 404)
+def optout(token: str):
+    invitation = invitation_service.find_by_optout_token(token)
+    if invitation is None:
+        abort(404)
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        invitation_service.opt_out(invitation)
+        return render_template("invitations/optout_done.html")
+    return render_template("invitations/optout.html", form=form,
+                           already=invitation.participant.opted_out_at is not None)
+
+
+@bp.route("/optout/<token>/one-click", methods=["GET", "POST"])
+@public
+@csrf.exempt
+@limiter.limit(_token_limit, deduct_when=lambda response: response.status_code == 404)
+def one_click(token: str):
+    """RFC 8058: mail programs POST "List-Unsubscribe=One-Click" without a CSRF token (the
+    128-bit token in the address is the credential); a GET only shows the confirmation page."""
+    invitation = invitation_service.find_by_optout_token(token)
+    if invitation is None:
+        abort(404)
+    if request.method == "GET":
+        return render_template("invitations/optout.html", form=ConfirmForm(),
+                               already=invitation.participant.opted_out_at is not None)
+    if request.form.get("List-Unsubscribe") != "One-Click":
+        abort(400)
+    invitation_service.opt_out(invitation)
+    return render_template("invitations/optout_done.html")

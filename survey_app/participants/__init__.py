@@ -1,0 +1,1 @@
+"""Staff pages and commands for the people invited to a survey."""

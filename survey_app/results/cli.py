@@ -1,0 +1,42 @@
+"""flask results export / pdf: the same files staff download, written from the command line."""
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from ..models import Survey
+from ..services import exports, report
+from ..services import surveys as survey_service
+
+cli = AppGroup("results", help="Export responses and build the results summary PDF.")
+
+
+def _survey(slug: str) -> Survey:
+    survey = survey_service.get_survey(slug)
+    if survey is None:
+        raise click.ClickException(f"no survey {slug!r}")
+    return survey
+
+
+@cli.command("export")
+@click.argument("slug")
+@click.option("--format", "fmt", type=click.Choice(exports.FORMATS), default="csv", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
+@click.option("--lang", default=None, help="Language of labels (default: the survey's base language).")
+def export_command(slug: str, fmt: str, output: str, lang: str | None) -> None:
+    """Export every response of SLUG, one row per response."""
+    survey = _survey(slug)
+    exports.export_to_file(survey, fmt, output, lang or survey.base_language)
+    click.echo(f"{slug}: wrote {fmt} export to {output}")
+
+
+@cli.command("pdf")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
+@click.option("--lang", default=None, help="Language of labels (default: the survey's base language).")
+def pdf_command(slug: str, output: str, lang: str | None) -> None:
+    """Build the results summary PDF of SLUG."""
+    survey = _survey(slug)
+    with open(output, "wb") as handle:
+        report.write_pdf(survey, handle, lang or survey.base_language)
+    click.echo(f"{slug}: wrote results summary to {output}")

@@ -1,0 +1,261 @@
+"""The published results summary: one content object rendered as an A4 PDF and as an HTML preview.
+
+The PDF holds aggregates only: no names, e-mail addresses, tokens or response ids, and no group
+below the survey's minimum size.  All text goes through survey_app.pdf.text, whose fonts are
+embedded, so Chinese, Arabic, Greek, Cyrillic and Devanagari print wherever the file is opened.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import BinaryIO
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    CondPageBreak,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from ..models import QuestionType, Survey
+from ..pdf import charts
+from ..pdf import text as pdf_text
+from .results import Quote, QuestionResult, ResultFilter, SurveyResults, approved_quotes, summarise
+
+CHART_BARS = 20
+PAGE_WIDTH, PAGE_HEIGHT = A4
+MARGIN = 18 * mm
+BODY_WIDTH = PAGE_WIDTH - 2 * MARGIN
+
+
+@dataclass
+class ReportContent:
+    survey_slug: str
+    results: SurveyResults
+    quotes: list[Quote]
+    generated_at: datetime
+    method: list[str] = field(default_factory=list)
+
+    @property
+    def period(self) -> str:
+        start, end = self.results.period_start, self.results.period_end
+        if not start and not end:
+            return "No responses yet"
+        return " – ".join(d.strftime("%-d %B %Y") for d in (start, end) if d)
+
+
+def format_pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} %"
+
+
+def build_content(survey: Survey, lang: str = "en") -> ReportContent:
+    """Gather everything the summary shows, for the whole survey, with small groups withheld."""
+    results = summarise(survey, ResultFilter(), lang)
+    quotes = [] if results.withheld else approved_quotes(survey, lang)
+    status = results.status
+    how = "a personal e-mail invitation"
+    if survey.open_link:
+        how += " (the survey was also open to fellows through a shared link)"
+    method = [
+        f"{status.invited} ITP fellows were invited by {how}. Reminders went to those who had not "
+        "answered.",
+        f"The figures count the {results.completed_all} complete responses. {status.partial} partial "
+        "responses (started but not submitted) are not included. The response rate is the share of "
+        "invited fellows who completed the survey.",
+        "Each percentage is of the respondents who answered that question; this base is shown as "
+        "“n = …” beside each chart. Where several answers could be chosen, the percentages add up "
+        "to more than 100 %.",
+        f"To protect anonymity, no result is shown for any group (a country, a world region) of fewer "
+        f"than {survey.min_group_size} respondents; where one withheld group could be worked out by "
+        "subtraction, a second group is withheld too. Countries are grouped into world regions as "
+        "explained in the survey documentation.",
+        "Quotations come only from fellows who agreed to be quoted anonymously, and were chosen by "
+        "ITP staff. They are not attributed.",
+    ]
+    return ReportContent(survey.slug, results, quotes, datetime.now(timezone.utc), method)
+
+
+def chart_bars(question: QuestionResult) -> list[tuple[str, int, float | None, bool]]:
+    """The bars of a choice question, most frequent first (Likert keeps its scale order)."""
+    return [(o.label, o.count, o.percent, o.is_other) for o in question.options][:CHART_BARS]
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+class _Styles:
+    def __init__(self) -> None:
+        ps = pdf_text.paragraph_style
+        self.body = ps("Body", fontSize=9.5, leading=13)
+        self.small = ps("Small", fontSize=8, leading=10.5, textColor=colors.Color(0.2, 0.2, 0.2))
+        self.cell = ps("Cell", fontSize=8, leading=10)
+        self.cell_head = ps("CellHead", bold=True, fontSize=8, leading=10)
+        self.title = ps("Title", bold=True, fontSize=22, leading=28, spaceAfter=8)
+        self.subtitle = ps("Subtitle", fontSize=14, leading=18, spaceAfter=18)
+        self.h1 = ps("H1", bold=True, fontSize=15, leading=19, spaceBefore=6, spaceAfter=8)
+        self.h2 = ps("H2", bold=True, fontSize=11, leading=14, spaceBefore=10, spaceAfter=3)
+        self.quote = ps("Quote", fontSize=10, leading=14, leftIndent=10, rightIndent=10, spaceAfter=2)
+        self.cover_value = ps("CoverValue", bold=True, fontSize=13, leading=17)
+        self.centre = ps("Centre", fontSize=9, leading=12, alignment=TA_CENTER)
+
+
+def _p(text: str, style) -> Paragraph:
+    return pdf_text.paragraph(text, style)
+
+
+def _table(rows: list[list], widths: list[float], header_rows: int = 1) -> Table:
+    table = Table(rows, colWidths=widths, repeatRows=header_rows, hAlign="LEFT")
+    table.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), pdf_text.BASE_FONT),
+        ("FONTSIZE", (0, 0), (-1, -1), 8),
+        ("LINEBELOW", (0, 0), (-1, header_rows - 1), 0.8, colors.black),
+        ("LINEBELOW", (0, header_rows), (-1, -1), 0.25, colors.Color(0.6, 0.6, 0.6)),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]))
+    return table
+
+
+def _question_flowables(question: QuestionResult, number: int, st: _Styles) -> list:
+    head = [_p(f"{number}. {question.label}", st.h2), _p(f"n = {question.base} answered", st.small)]
+    body: list = []
+    if question.type in (QuestionType.SINGLE.value, QuestionType.MULTIPLE.value, QuestionType.LIKERT.value):
+        if question.options:
+            body.append(Spacer(1, 3))
+            body.append(charts.bar_chart(chart_bars(question), BODY_WIDTH))
+            body.append(Spacer(1, 4))
+            rows = [[_p("Answer", st.cell_head), _p("Number", st.cell_head), _p("Per cent", st.cell_head)]]
+            rows += [[_p(o.label, st.cell), str(o.count), format_pct(o.percent)] for o in question.options]
+            body.append(_table(rows, [BODY_WIDTH - 50 * mm, 25 * mm, 25 * mm]))
+    elif question.type == QuestionType.MATRIX.value:
+        scale_width = (BODY_WIDTH - 42 * mm) / max(1, len(question.scale))
+        rows = [[_p("Row", st.cell_head)] + [_p(label, st.cell_head) for _c, label in question.scale]
+                + [_p("n", st.cell_head)]]
+        for row in question.rows:
+            rows.append([_p(row.label, st.cell)]
+                        + [[_p(str(c.count), st.cell), _p(format_pct(c.percent), st.cell)] for c in row.counts]
+                        + [str(row.base)])
+        body.append(_table(rows, [30 * mm] + [scale_width] * len(question.scale) + [12 * mm]))
+    elif question.type == QuestionType.RANKING.value:
+        bars = [(r.label, r.first_count, r.first_share, False) for r in
+                sorted(question.ranks, key=lambda r: -r.first_count)]
+        body.append(_p("Share of respondents who ranked each item first:", st.small))
+        body.append(charts.bar_chart(bars, BODY_WIDTH))
+        rows = [[_p("Item", st.cell_head), _p("Mean rank", st.cell_head), _p("Ranked first", st.cell_head),
+                 _p("Ranked by", st.cell_head)]]
+        rows += [[_p(r.label, st.cell), "–" if r.mean_rank is None else f"{r.mean_rank:.2f}",
+                  f"{r.first_count} ({format_pct(r.first_share)})", str(r.ranked_by)] for r in question.ranks]
+        body.append(Spacer(1, 4))
+        body.append(_table(rows, [BODY_WIDTH - 75 * mm, 22 * mm, 33 * mm, 20 * mm]))
+    elif question.type == QuestionType.NUMBER.value and question.number:
+        num = question.number
+        body.append(_p(f"Mean {num.mean}, lowest {num.minimum}, highest {num.maximum}.", st.body))
+    else:
+        body.append(_p(f"{question.texts} free-text answers; approved quotations are shown at the end.",
+                       st.small))
+    notes = [n for n in (question.note, question.withheld_note) if n]
+    body += [_p(note, st.small) for note in notes]
+    return [CondPageBreak(60 * mm), KeepTogether(head + body[:2]), *body[2:], Spacer(1, 6)]
+
+
+def _crosstab_flowables(content: ReportContent, st: _Styles) -> list:
+    crosstab = content.results.crosstab
+    if crosstab is None:
+        return []
+    columns = crosstab.columns
+    col_width = (BODY_WIDTH - 32 * mm) / (len(columns) + 1)
+    header = [_p("Answer", st.cell_head)] + [_p(c.label, st.cell_head) for c in columns] + [_p("All", st.cell_head)]
+    # A withheld column's base is hidden too: it says "withheld", never the number.
+    bases = [_p("Respondents (n)", st.cell_head)] + [
+        _p(str(c.base) if c.shown else "withheld", st.cell) for c in columns] + [_p(str(crosstab.total_base), st.cell)]
+    rows = [header, bases]
+    for _code, label, cells in crosstab.rows:
+        rows.append([_p(label, st.cell)] + [
+            _p("–", st.cell) if n is None else [_p(str(n), st.cell), _p(format_pct(p), st.cell)]
+            for n, p in cells])
+    table = _table(rows, [32 * mm] + [col_width] * (len(columns) + 1), header_rows=2)
+    return [PageBreak(), _p(f"{crosstab.question_label}, by world region", st.h1), table, Spacer(1, 4),
+            _p(crosstab.note + " “–” marks a withheld figure.", st.small)]
+
+
+def _footer(content: ReportContent):
+    generated = content.generated_at.strftime("%-d %B %Y %H:%M UTC")
+    version = content.results.data_version
+
+    def draw(canvas, doc) -> None:
+        canvas.saveState()
+        canvas.setFont(pdf_text.BASE_FONT, 7.5)
+        canvas.setFillColor(colors.Color(0.25, 0.25, 0.25))
+        canvas.drawString(MARGIN, 10 * mm, f"Generated {generated} · Data version {version}")
+        canvas.drawRightString(PAGE_WIDTH - MARGIN, 10 * mm, f"Page {doc.page}")
+        canvas.restoreState()
+
+    return draw
+
+
+def build_story(content: ReportContent) -> list:
+    st = _Styles()
+    results = content.results
+    status = results.status
+    story: list = [Spacer(1, 30 * mm), _p(results.title, st.title), _p("Results summary", st.subtitle)]
+    facts = [
+        ("Survey period", content.period),
+        ("Fellows invited", str(status.invited)),
+        ("Complete responses", str(results.completed_all)),
+        ("Response rate", format_pct(status.response_rate)),
+        ("Data as of", results.latest_submission.strftime("%-d %B %Y") if results.latest_submission else "–"),
+    ]
+    cover = Table([[_p(k, st.body), _p(v, st.cover_value)] for k, v in facts], colWidths=[55 * mm, 100 * mm],
+                  hAlign="LEFT")
+    cover.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), pdf_text.BASE_FONT),
+                               ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.Color(0.6, 0.6, 0.6)),
+                               ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                               ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
+    story += [cover, Spacer(1, 12 * mm), _p("How to read this summary", st.h1)]
+    story += [_p(paragraph, st.body) for paragraph in content.method]
+    story.append(PageBreak())
+    if results.withheld:
+        story += [_p("Results withheld", st.h1), _p(results.withheld_reason, st.body)]
+        return story
+    story.append(_p("Answers, question by question", st.h1))
+    for number, question in enumerate(results.questions, 1):
+        story += _question_flowables(question, number, st)
+    story += _crosstab_flowables(content, st)
+    if content.quotes:
+        story += [PageBreak(), _p("What fellows said", st.h1),
+                  _p("A selection of comments from fellows who agreed to be quoted anonymously.", st.small),
+                  Spacer(1, 4)]
+        for quote in content.quotes:
+            story.append(KeepTogether([pdf_text.paragraph(f"“{quote.text}”", st.quote),
+                                       _p(f"— on: {quote.question_label}", st.small), Spacer(1, 6)]))
+    return story
+
+
+def write_pdf(survey: Survey, output: BinaryIO, lang: str = "en") -> ReportContent:
+    """Render the results summary as an A4 PDF into a binary file object."""
+    pdf_text.register_fonts()
+    content = build_content(survey, lang)
+    doc = SimpleDocTemplate(
+        output, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=20 * mm,
+        title=f"{content.results.title}: results summary", author="British Museum International Training Programme",
+        subject=f"Data version {content.results.data_version}", creator="survey_app",
+    )
+    footer = _footer(content)
+    doc.build(build_story(content), onFirstPage=footer, onLaterPages=footer)
+    return content
+
+
+def render_pdf_bytes(survey: Survey, lang: str = "en") -> bytes:
+    buffer = io.BytesIO()
+    write_pdf(survey, buffer, lang)
+    return buffer.getvalue()

@@ -1,0 +1,778 @@
+"""Survey results aggregated in SQL, with small groups withheld; shared by dashboard, exports and PDF.
+
+Figures count complete responses; partial ones are counted apart.  A group (country, region,
+cohort, language, or a filter combining them) is shown only with at least the survey's minimum
+group size of complete responses, and groups are withheld in pairs where one alone could be
+recovered by subtracting the shown groups from a total (see disclosure_rules).
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..countries import country_codes, country_name
+from ..extensions import db
+from ..models import (
+    Answer,
+    Invitation,
+    InvitationStatus,
+    Option,
+    OptionRole,
+    Participant,
+    Question,
+    QuestionType,
+    Response,
+    ResponseStatus,
+    Survey,
+)
+from ..regions import REGION_NAMES, countries_in, region_name, region_of
+from . import audit
+
+CHOICE_COUNT_TYPES = {QuestionType.SINGLE.value, QuestionType.MULTIPLE.value, QuestionType.LIKERT.value,
+                      QuestionType.MATRIX.value}
+TEXT_TYPES = {QuestionType.TEXT.value, QuestionType.TEXTAREA.value}
+UNKNOWN_COUNTRY = "unknown"
+CATEGORY_MAX = 100
+
+
+class ResultsError(ValueError):
+    """A review action was refused; the message says why."""
+
+
+@dataclass(frozen=True)
+class ResultFilter:
+    """Respondent groups to include: any value within a dimension, every dimension at once."""
+
+    countries: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    cohorts: tuple[int, ...] = ()
+    languages: tuple[str, ...] = ()
+
+    @classmethod
+    def from_values(cls, countries=(), regions=(), cohorts=(), languages=()) -> ResultFilter:
+        """Build a filter from untrusted strings, dropping values that are not codes we know."""
+        known = set(country_codes())
+        cohort_values = []
+        for value in cohorts:
+            try:
+                cohort_values.append(int(value))
+            except (TypeError, ValueError):
+                continue
+        return cls(
+            countries=tuple(sorted({c.upper() for c in countries if c and c.upper() in known})),
+            regions=tuple(sorted({r for r in regions if r in REGION_NAMES})),
+            cohorts=tuple(sorted(set(cohort_values))),
+            languages=tuple(sorted({lang for lang in languages if lang and len(lang) <= 8})),
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.countries or self.regions or self.cohorts or self.languages)
+
+    def describe(self, lang: str = "en") -> str:
+        parts = []
+        if self.countries:
+            parts.append(", ".join(country_name(c, lang) for c in self.countries))
+        if self.regions:
+            parts.append(", ".join(region_name(r) for r in self.regions))
+        if self.cohorts:
+            parts.append("cohort " + ", ".join(str(c) for c in self.cohorts))
+        if self.languages:
+            parts.append("language " + ", ".join(self.languages))
+        return "; ".join(parts)
+
+    def response_conditions(self) -> list[ColumnElement[bool]]:
+        return self._conditions(Response.country, Response.cohort, Response.language)
+
+    def participant_conditions(self) -> list[ColumnElement[bool]]:
+        return self._conditions(Participant.country, Participant.cohort, Participant.language)
+
+    def _conditions(self, country, cohort, language) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if self.countries:
+            conditions.append(country.in_(self.countries))
+        if self.regions:
+            conditions.append(country.in_(countries_in(self.regions)))
+        if self.cohorts:
+            conditions.append(cohort.in_(self.cohorts))
+        if self.languages:
+            conditions.append(language.in_(self.languages))
+        return conditions
+
+
+@dataclass
+class OptionCount:
+    code: str
+    label: str
+    count: int
+    percent: float | None
+    is_other: bool = False
+    category: str | None = None
+
+
+@dataclass
+class MatrixRow:
+    code: str
+    label: str
+    base: int
+    counts: list[OptionCount]
+
+
+@dataclass
+class RankItem:
+    code: str
+    label: str
+    ranked_by: int
+    mean_rank: float | None
+    first_count: int
+    first_share: float | None
+
+
+@dataclass
+class NumberSummary:
+    count: int
+    mean: float | None
+    minimum: int | None
+    maximum: int | None
+
+
+@dataclass
+class QuestionResult:
+    code: str
+    type: str
+    label: str
+    base: int
+    options: list[OptionCount] = field(default_factory=list)
+    scale: list[tuple[str, str]] = field(default_factory=list)
+    rows: list[MatrixRow] = field(default_factory=list)
+    ranks: list[RankItem] = field(default_factory=list)
+    number: NumberSummary | None = None
+    other_texts: int = 0
+    texts: int = 0
+    note: str = ""
+    withheld_note: str = ""
+
+    @property
+    def multiple(self) -> bool:
+        return self.type == QuestionType.MULTIPLE.value
+
+
+@dataclass
+class StatusCounts:
+    invited: int
+    opened: int
+    partial: int
+    completed: int
+    completed_invited: int
+
+    @property
+    def response_rate(self) -> float | None:
+        """Completed invitations over invitations: open-link responses are not in the rate."""
+        return percent(self.completed_invited, self.invited)
+
+
+@dataclass
+class CrossTabColumn:
+    code: str
+    label: str
+    base: int
+    shown: bool
+
+
+@dataclass
+class CrossTab:
+    question_code: str
+    question_label: str
+    columns: list[CrossTabColumn]
+    rows: list[tuple[str, str, list[tuple[int | None, float | None]]]]  # code, label, per column
+    total_base: int
+    note: str
+
+
+@dataclass
+class SurveyResults:
+    survey_id: int
+    slug: str
+    title: str
+    language: str
+    filter: ResultFilter
+    min_group_size: int
+    status: StatusCounts
+    completed_all: int
+    completed: int
+    withheld: bool
+    withheld_reason: str
+    questions: list[QuestionResult]
+    crosstab: CrossTab | None
+    period_start: datetime | None
+    period_end: datetime | None
+    latest_submission: datetime | None
+    data_version: str
+
+
+def percent(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def complete_condition(survey_id: int) -> ColumnElement[bool]:
+    return and_(Response.survey_id == survey_id, Response.status == ResponseStatus.COMPLETE.value)
+
+
+def country_response_counts(survey_id: int) -> dict[str | None, int]:
+    """Complete responses per country (None when not known), one GROUP BY."""
+    rows = db.session.execute(
+        select(Response.country, func.count()).where(complete_condition(survey_id)).group_by(Response.country)
+    ).all()
+    return {country: count for country, count in rows}
+
+
+def withheld_groups(counts: dict[Any, int], minimum: int, always: set[Any] = frozenset()) -> set[Any]:
+    """Groups below the minimum, plus the smallest others until the withheld total is 0 or >= minimum.
+
+    The second step is complementary suppression: without it, the total minus the groups
+    shown would give the figure of a lone withheld group.  Keys in `always` are withheld too.
+    """
+    withheld = {key for key, n in counts.items() if n < minimum or key in always}
+    hidden = sum(counts[key] for key in withheld)
+    for key in sorted((k for k in counts if k not in withheld), key=lambda k: (counts[k], str(k))):
+        if hidden == 0 or hidden >= minimum:
+            break
+        withheld.add(key)
+        hidden += counts[key]
+    return withheld
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """Which groups staff may select and see on their own; everything else is withheld."""
+
+    minimum: int
+    countries: frozenset[str]
+    regions: frozenset[str]
+    cohorts: frozenset[int]
+    languages: frozenset[str]
+
+
+def disclosure_rules(survey: Survey) -> Disclosure:
+    """Work out the publishable countries, regions, cohorts and languages in four small GROUP BYs.
+
+    A country is withheld when it has fewer complete responses than the minimum; within each
+    region, if the withheld countries hold between 1 and minimum-1 responses, the region's
+    smallest shown country is withheld as well, so region minus countries never isolates them.
+    """
+    minimum = survey.min_group_size
+    by_country = country_response_counts(survey.id)
+    withheld = withheld_groups(by_country, minimum, always={None})
+    by_region: dict[str, dict[str | None, int]] = defaultdict(dict)
+    for country, n in by_country.items():
+        by_region[region_of(country) or UNKNOWN_COUNTRY][country] = n
+    for members in by_region.values():
+        residual = sum(n for c, n in members.items() if c in withheld)
+        if 0 < residual < minimum:
+            shown = sorted((c for c in members if c not in withheld), key=lambda c: (members[c], c))
+            if shown:
+                withheld.add(shown[0])
+    region_counts = {r: sum(m.values()) for r, m in by_region.items()}
+    cohorts = _group_counts(survey.id, Response.cohort)
+    languages = _group_counts(survey.id, Response.language)
+    return Disclosure(
+        minimum=minimum,
+        countries=frozenset(c for c in by_country if c not in withheld),
+        regions=frozenset(r for r in region_counts
+                          if r not in withheld_groups(region_counts, minimum) and r != UNKNOWN_COUNTRY),
+        cohorts=frozenset(c for c in cohorts if c not in withheld_groups(cohorts, minimum, always={None})),
+        languages=frozenset(lang for lang in languages if lang not in withheld_groups(languages, minimum)),
+    )
+
+
+def _group_counts(survey_id: int, column) -> dict[Any, int]:
+    rows = db.session.execute(
+        select(column, func.count()).where(complete_condition(survey_id)).group_by(column)
+    ).all()
+    return {value: n for value, n in rows}
+
+
+def suppress_small_groups(survey: Survey, filter_: ResultFilter, rules: Disclosure, n: int) -> str:
+    """Return why results for this filter are withheld, or '' when they may be shown."""
+    minimum = survey.min_group_size
+    if (set(filter_.countries) - rules.countries or set(filter_.regions) - rules.regions
+            or set(filter_.cohorts) - rules.cohorts or set(filter_.languages) - rules.languages):
+        return (f"Results are not shown for groups with fewer than {minimum} complete responses (or for "
+                "groups whose figures would reveal such a group by subtraction), so that no one can be "
+                "identified from their answers. Choose a wider group.")
+    if n < minimum:
+        return (f"This group has fewer than {minimum} complete responses, so its results are withheld "
+                "to protect the respondents' anonymity. Choose a wider group.")
+    return ""
+
+
+def status_counts(survey_id: int, filter_: ResultFilter | None = None) -> StatusCounts:
+    """Invited, opened, partial and completed counts, in three grouped queries."""
+    filter_ = filter_ or ResultFilter()
+    inv = select(
+        func.count(),
+        func.sum(case((Invitation.opened_at.is_not(None), 1), else_=0)),
+        func.sum(case((Invitation.status == InvitationStatus.COMPLETED.value, 1), else_=0)),
+    ).where(Invitation.survey_id == survey_id)
+    if filter_.active:
+        inv = inv.join(Participant, Participant.id == Invitation.participant_id).where(
+            *filter_.participant_conditions())
+    invited, opened, completed_invited = db.session.execute(inv).one()
+    by_status = dict(db.session.execute(
+        select(Response.status, func.count()).where(Response.survey_id == survey_id,
+                                                    *filter_.response_conditions())
+        .group_by(Response.status)
+    ).all())
+    return StatusCounts(
+        invited=invited or 0, opened=opened or 0,
+        partial=by_status.get(ResponseStatus.PARTIAL.value, 0),
+        completed=by_status.get(ResponseStatus.COMPLETE.value, 0),
+        completed_invited=completed_invited or 0,
+    )
+
+
+def _is_country_question(question: Question) -> bool:
+    choices = question.choices
+    known = set(country_codes())
+    return len(choices) > 50 and all(o.code.upper() in known for o in choices)
+
+
+def summarise(survey: Survey, filter_: ResultFilter | None = None, lang: str = "en") -> SurveyResults:
+    """Aggregate every question for the filtered, publishable group in a handful of GROUP BY queries."""
+    filter_ = filter_ or ResultFilter()
+    rules = disclosure_rules(survey)
+    where = [complete_condition(survey.id), *filter_.response_conditions()]
+    n, first, last = db.session.execute(
+        select(func.count(), func.min(Response.submitted_at), func.max(Response.submitted_at)).where(*where)
+    ).one()
+    completed_all, latest = db.session.execute(
+        select(func.count(), func.max(Response.submitted_at)).where(complete_condition(survey.id))
+    ).one()
+    first, last, latest = (_aware(v) for v in (first, last, latest))
+    reason = suppress_small_groups(survey, filter_, rules, n)
+    results = SurveyResults(
+        survey_id=survey.id, slug=survey.slug, title=survey.text(survey.title, lang), language=lang,
+        filter=filter_, min_group_size=survey.min_group_size, status=status_counts(survey.id, filter_),
+        completed_all=completed_all, completed=n if not reason else 0,
+        withheld=bool(reason), withheld_reason=reason, questions=[], crosstab=None,
+        period_start=survey.opens_at or first, period_end=survey.closes_at or last,
+        latest_submission=latest, data_version=data_version(survey, completed_all, latest),
+    )
+    if reason:
+        return results
+    results.questions = _question_results(survey, where, lang, rules)
+    results.crosstab = crosstab(survey, where, lang)
+    return results
+
+
+def _aware(value: Any) -> datetime | None:
+    """SQLite aggregates return strings or naive datetimes; make them aware UTC datetimes."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    from datetime import timezone
+
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def data_version(survey: Survey, completed: int, latest: datetime | None) -> str:
+    """Name the data a report was built from: survey revision, response count, latest submission."""
+    stamp = latest.strftime("%Y%m%dT%H%M") if latest else "none"
+    digest = hashlib.sha256(f"{survey.id}:{survey.revision}:{completed}:{stamp}".encode()).hexdigest()[:8]
+    return f"r{survey.revision}-n{completed}-{stamp}-{digest}"
+
+
+def _question_results(survey: Survey, where: list[ColumnElement[bool]], lang: str,
+                      rules: Disclosure) -> list[QuestionResult]:
+    questions = list(survey.questions)
+    choice_ids = [q.id for q in questions if q.type in CHOICE_COUNT_TYPES]
+    ranking_ids = [q.id for q in questions if q.type == QuestionType.RANKING.value]
+    distinct_ids = [q.id for q in questions if q.type not in {QuestionType.SINGLE.value, QuestionType.LIKERT.value,
+                                                                  QuestionType.MATRIX.value}]
+    number_ids = [q.id for q in questions if q.type == QuestionType.NUMBER.value]
+    joined = select().select_from(Answer).join(Response, Response.id == Answer.response_id).where(*where)
+
+    counts: dict[int, dict[tuple[str, str], int]] = defaultdict(dict)
+    other_texts: dict[int, int] = defaultdict(int)
+    if choice_ids:
+        rows = db.session.execute(
+            joined.add_columns(Answer.question_id, Answer.item_code, Answer.option_code, func.count(),
+                               func.count(Answer.text))
+            .where(Answer.question_id.in_(choice_ids), Answer.option_code != "")
+            .group_by(Answer.question_id, Answer.item_code, Answer.option_code)
+        ).all()
+        for qid, item, option, count, with_text in rows:
+            counts[qid][(item, option)] = count
+            other_texts[qid] += with_text
+    bases: dict[int, int] = {}
+    texts: dict[int, int] = {}
+    if distinct_ids:
+        rows = db.session.execute(
+            joined.add_columns(Answer.question_id, func.count(func.distinct(Answer.response_id)),
+                               func.count(Answer.text))
+            .where(Answer.question_id.in_(distinct_ids))
+            .group_by(Answer.question_id)
+        ).all()
+        for qid, base, with_text in rows:
+            bases[qid] = base
+            texts[qid] = with_text
+    ranks: dict[int, dict[str, tuple[int, float, int]]] = defaultdict(dict)
+    if ranking_ids:
+        rows = db.session.execute(
+            joined.add_columns(Answer.question_id, Answer.item_code, func.count(), func.avg(Answer.number),
+                               func.sum(case((Answer.number == 1, 1), else_=0)))
+            .where(Answer.question_id.in_(ranking_ids), Answer.number.is_not(None))
+            .group_by(Answer.question_id, Answer.item_code)
+        ).all()
+        for qid, item, count, mean, firsts in rows:
+            ranks[qid][item] = (count, float(mean) if mean is not None else None, int(firsts or 0))
+    numbers: dict[int, NumberSummary] = {}
+    if number_ids:
+        rows = db.session.execute(
+            joined.add_columns(Answer.question_id, func.count(Answer.number), func.avg(Answer.number),
+                               func.min(Answer.number), func.max(Answer.number))
+            .where(Answer.question_id.in_(number_ids)).group_by(Answer.question_id)
+        ).all()
+        for qid, count, mean, low, high in rows:
+            numbers[qid] = NumberSummary(count, round(float(mean), 2) if mean is not None else None, low, high)
+    categories = _category_counts(joined)
+
+    results = []
+    for question in questions:
+        label = survey.text(question.label, lang)
+        result = QuestionResult(code=question.code, type=question.type, label=label, base=0,
+                                other_texts=other_texts.get(question.id, 0), texts=texts.get(question.id, 0))
+        qcounts = counts.get(question.id, {})
+        if question.type in (QuestionType.SINGLE.value, QuestionType.LIKERT.value, QuestionType.MULTIPLE.value):
+            if question.type == QuestionType.MULTIPLE.value:
+                result.base = bases.get(question.id, 0)
+                result.note = ("Percentages do not add up to 100 % because respondents could choose "
+                               "more than one answer.")
+            else:
+                result.base = sum(qcounts.values())
+            result.options = _option_counts(survey, question, qcounts, result.base, lang,
+                                            categories.get(question.id, {}))
+            if question.type != QuestionType.LIKERT.value:
+                result.options.sort(key=lambda o: (-o.count, o.label.casefold()))
+            if _is_country_question(question):
+                _withhold_small_countries(result, rules)
+        elif question.type == QuestionType.MATRIX.value:
+            result.scale = [(o.code, survey.text(o.label, lang)) for o in question.choices]
+            row_bases = defaultdict(int)
+            for (item, _option), count in qcounts.items():
+                row_bases[item] += count
+            result.base = max(row_bases.values(), default=0)
+            for row in question.rows:
+                base = row_bases.get(row.code, 0)
+                result.rows.append(MatrixRow(row.code, survey.text(row.label, lang), base, [
+                    OptionCount(o.code, survey.text(o.label, lang), qcounts.get((row.code, o.code), 0),
+                                percent(qcounts.get((row.code, o.code), 0), base))
+                    for o in question.choices
+                ]))
+            result.note = "Each row's percentages are of the respondents who answered that row."
+        elif question.type == QuestionType.RANKING.value:
+            result.base = bases.get(question.id, 0)
+            for option in question.choices:
+                count, mean, firsts = ranks.get(question.id, {}).get(option.code, (0, None, 0))
+                result.ranks.append(RankItem(option.code, survey.text(option.label, lang), count,
+                                             round(mean, 2) if mean is not None else None,
+                                             firsts, percent(firsts, result.base)))
+            result.ranks.sort(key=lambda r: (r.mean_rank is None, r.mean_rank or 0, r.label.casefold()))
+            result.note = ("Mean rank: 1 is the most preferred. First choice: share of respondents "
+                           "who ranked the item first.")
+        elif question.type == QuestionType.NUMBER.value:
+            result.number = numbers.get(question.id, NumberSummary(0, None, None, None))
+            result.base = result.number.count
+        else:
+            result.base = bases.get(question.id, 0)
+        results.append(result)
+    return results
+
+
+def _category_counts(joined) -> dict[int, dict[str, dict[str, int]]]:
+    """Categorised "Other" texts per question and option: {qid: {option: {category: n}}}."""
+    rows = db.session.execute(
+        joined.add_columns(Answer.question_id, Answer.option_code, Answer.category, func.count())
+        .where(Answer.category.is_not(None), Answer.category != "")
+        .group_by(Answer.question_id, Answer.option_code, Answer.category)
+    ).all()
+    found: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for qid, option, category, count in rows:
+        found[qid][option][category] = count
+    return found
+
+
+def _option_counts(survey: Survey, question: Question, qcounts: dict[tuple[str, str], int], base: int,
+                   lang: str, categories: dict[str, dict[str, int]]) -> list[OptionCount]:
+    """Count each choice; split an "Other" option into its staff-made categories and the rest."""
+    options = []
+    for option in question.choices:
+        count = qcounts.get(("", option.code), 0)
+        label = survey.text(option.label, lang)
+        if option.is_other and categories.get(option.code):
+            short = "Other"
+            for category, n in sorted(categories[option.code].items()):
+                options.append(OptionCount(option.code, f"{short}: {category}", n, percent(n, base),
+                                           is_other=True, category=category))
+                count -= n
+            label = f"{short}: not categorised"
+        if count or not option.is_other or not categories.get(option.code):
+            options.append(OptionCount(option.code, label, count, percent(count, base), is_other=option.is_other))
+    return options
+
+
+def _withhold_small_countries(result: QuestionResult, rules: Disclosure) -> None:
+    """Show only publishable countries; pool the rest into one bar, itself withheld when small."""
+    kept = [o for o in result.options if o.code.upper() in rules.countries and o.count]
+    pooled = sum(o.count for o in result.options if o.code.upper() not in rules.countries)
+    if pooled:
+        result.withheld_note = (f"Countries with fewer than {rules.minimum} respondents (and, where needed, "
+                                "one more so that none can be found by subtraction) are not shown on their own.")
+        if pooled >= rules.minimum:
+            kept.append(OptionCount("", "Other countries (each shown only in total)", pooled,
+                                    percent(pooled, result.base)))
+    result.options = kept
+
+
+def crosstab_question(survey: Survey) -> Question | None:
+    """The single-choice question flagged crosstab: true in the survey file."""
+    for question in survey.questions:
+        if question.settings.get("crosstab") and question.type == QuestionType.SINGLE.value:
+            return question
+    return None
+
+
+def crosstab(survey: Survey, where: list[ColumnElement[bool]], lang: str = "en") -> CrossTab | None:
+    """Cross the flagged question by world region; regions below the minimum are shown as withheld."""
+    question = crosstab_question(survey)
+    if question is None:
+        return None
+    rows = db.session.execute(
+        select(Response.country, Answer.option_code, func.count())
+        .select_from(Answer).join(Response, Response.id == Answer.response_id)
+        .where(*where, Answer.question_id == question.id, Answer.option_code != "")
+        .group_by(Response.country, Answer.option_code)
+    ).all()
+    cells: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for country, option, count in rows:
+        cells[region_of(country) or UNKNOWN_COUNTRY][option] += count
+    minimum = survey.min_group_size
+    bases = {code: sum(cells[code].values()) for code in cells}
+    withheld = withheld_groups(bases, minimum)
+    columns = []
+    for code in [*REGION_NAMES, UNKNOWN_COUNTRY]:
+        if code not in cells:
+            continue
+        label = "Country not known" if code == UNKNOWN_COUNTRY else region_name(code)
+        columns.append(CrossTabColumn(code, label, bases[code], code not in withheld))
+    # Withheld columns hold 0 or at least `minimum` responses together (complementary suppression),
+    # so the total minus the shown columns never isolates a small group.
+    total = sum(bases.values())
+    shown = columns
+    table_rows = []
+    for option in question.choices:
+        per_column: list[tuple[int | None, float | None]] = []
+        for column in columns:
+            n = cells[column.code].get(option.code, 0)
+            per_column.append((n, percent(n, column.base)) if column.shown else (None, None))
+        n_total = sum(cells[c.code].get(option.code, 0) for c in shown)  # every column, shown or not
+        per_column.append((n_total, percent(n_total, total)))
+        table_rows.append((option.code, survey.text(option.label, lang), per_column))
+    table_rows.sort(key=lambda r: -(r[2][-1][0] or 0))
+    note = (f"Percentages are of each region's respondents who answered. Regions with fewer than {minimum} "
+            "respondents are withheld; when only one would be, the next smallest is withheld too, so that "
+            "no region's figures can be worked out by subtracting the others from the total.")
+    return CrossTab(question.code, survey.text(question.label, lang), columns, table_rows, total, note)
+
+
+def filter_choices(survey: Survey) -> dict[str, list[tuple[str, str]]]:
+    """Values staff may filter by: only publishable groups, and never with their counts."""
+    rules = disclosure_rules(survey)
+    return {
+        "countries": sorted(((c, country_name(c)) for c in rules.countries), key=lambda pair: pair[1]),
+        "regions": [(code, name) for code, name in REGION_NAMES.items() if code in rules.regions],
+        "cohorts": [(str(c), str(c)) for c in sorted(rules.cohorts)],
+        "languages": [(lang, lang) for lang in sorted(rules.languages)],
+    }
+
+
+# --- free-text review ---------------------------------------------------------------
+
+@dataclass
+class TextAnswer:
+    answer_id: int
+    response_id: int
+    question_code: str
+    question_label: str
+    option_label: str
+    text: str
+    language: str
+    consent: bool
+    quote_approved: bool
+    category: str | None
+    is_other: bool
+
+
+@dataclass
+class TextPage:
+    items: list[TextAnswer]
+    page: int
+    pages: int
+    total: int
+
+
+def consent_question(survey: Survey) -> Question | None:
+    for question in survey.questions:
+        if question.settings.get("quote_consent"):
+            return question
+    return None
+
+
+def reviewable_questions(survey: Survey) -> list[Question]:
+    """Questions whose free text staff review: quotable texts and choices with an "Other" box."""
+    return [q for q in survey.questions
+            if (q.type in TEXT_TYPES and q.settings.get("quotable")) or any(o.is_other for o in q.choices)]
+
+
+def _consented_responses(survey: Survey):
+    question = consent_question(survey)
+    if question is None:
+        return None
+    return select(Answer.response_id).where(Answer.question_id == question.id, Answer.option_code == "yes")
+
+
+def list_free_text(survey: Survey, question_code: str | None = None, page: int = 1, per_page: int = 50,
+                   lang: str = "en", only_other: bool = False) -> TextPage:
+    """Page through free-text answers of complete responses, with each respondent's quoting consent."""
+    questions = reviewable_questions(survey)
+    if question_code:
+        questions = [q for q in questions if q.code == question_code]
+    if only_other:
+        questions = [q for q in questions if any(o.is_other for o in q.choices)]
+    by_id = {q.id: q for q in questions}
+    if not by_id:
+        return TextPage([], 1, 1, 0)
+    consented = _consented_responses(survey)
+    consent_col = (Answer.response_id.in_(consented) if consented is not None else func.false()).label("consent")
+    base = (select(Answer, Response.language, consent_col)
+            .join(Response, Response.id == Answer.response_id)
+            .where(complete_condition(survey.id), Answer.question_id.in_(list(by_id)),
+                   Answer.text.is_not(None), Answer.text != ""))
+    total = db.session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = db.session.execute(
+        base.order_by(Answer.question_id, Answer.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    items = []
+    for answer, language, consent in rows:
+        question = by_id[answer.question_id]
+        option = next((o for o in question.choices if o.code == answer.option_code), None)
+        items.append(TextAnswer(
+            answer_id=answer.id, response_id=answer.response_id, question_code=question.code,
+            question_label=survey.text(question.label, lang),
+            option_label=survey.text(option.label, lang) if option else "", text=answer.text or "",
+            language=language, consent=bool(consent), quote_approved=answer.quote_approved,
+            category=answer.category, is_other=bool(option and option.is_other),
+        ))
+    return TextPage(items, page, pages, total)
+
+
+def _review_answer(survey: Survey, answer_id: int) -> tuple[Answer, Question]:
+    row = db.session.execute(
+        select(Answer, Question).join(Question, Question.id == Answer.question_id)
+        .join(Response, Response.id == Answer.response_id)
+        .where(Answer.id == answer_id, Response.survey_id == survey.id)
+    ).first()
+    if row is None:
+        raise ResultsError("That answer does not belong to this survey.")
+    return row[0], row[1]
+
+
+def set_quote_approval(survey: Survey, answer_id: int, approved: bool) -> Answer:
+    """Approve or withdraw an answer for quoting; approval needs the respondent's "yes". Commit."""
+    answer, question = _review_answer(survey, answer_id)
+    if not (question.type in TEXT_TYPES and question.settings.get("quotable")):
+        raise ResultsError("Only answers to questions marked as quotable can be quoted.")
+    if approved:
+        consented = _consented_responses(survey)
+        allowed = consented is not None and db.session.execute(
+            select(func.count()).select_from(consented.where(Answer.response_id == answer.response_id).subquery())
+        ).scalar_one() > 0
+        if not allowed:
+            raise ResultsError("This respondent did not agree to be quoted.")
+    answer.quote_approved = approved
+    audit.record("results.quote_approved" if approved else "results.quote_withdrawn", survey.id,
+                 answer_id=answer.id)
+    db.session.commit()
+    return answer
+
+
+def set_category(survey: Survey, answer_id: int, category: str) -> Answer:
+    """Put an "Other – please specify" answer into a category shown in the charts ('' clears it). Commit."""
+    answer, question = _review_answer(survey, answer_id)
+    option = next((o for o in question.choices if o.code == answer.option_code), None)
+    if option is None or not option.is_other:
+        raise ResultsError("Only \"Other – please specify\" answers can be categorised.")
+    category = " ".join(category.split())[:CATEGORY_MAX]
+    answer.category = category or None
+    audit.record("results.other_categorised", survey.id, answer_id=answer.id, cleared=not category)
+    db.session.commit()
+    return answer
+
+
+def known_categories(survey: Survey) -> list[str]:
+    rows = db.session.execute(
+        select(Answer.category).join(Response, Response.id == Answer.response_id)
+        .where(Response.survey_id == survey.id, Answer.category.is_not(None)).distinct()
+    ).scalars().all()
+    return sorted(rows, key=str.casefold)
+
+
+@dataclass
+class Quote:
+    text: str
+    question_label: str
+    language: str
+
+
+def approved_quotes(survey: Survey, lang: str = "en", limit: int = 30) -> list[Quote]:
+    """Quotes staff approved whose respondent said yes, from publishable complete responses only."""
+    consented = _consented_responses(survey)
+    if consented is None:
+        return []
+    labels = {q.id: survey.text(q.label, lang) for q in survey.questions}
+    rows = db.session.execute(
+        select(Answer.text, Answer.question_id, Response.language)
+        .join(Response, Response.id == Answer.response_id)
+        .where(complete_condition(survey.id), Answer.quote_approved.is_(True),
+               Answer.text.is_not(None), Answer.response_id.in_(consented))
+        .order_by(Answer.question_id, Answer.id).limit(limit)
+    ).all()
+    return [Quote(text, labels.get(qid, ""), language) for text, qid, language in rows]
+
+
+def option_labels(survey: Survey, lang: str = "en") -> dict[int, dict[tuple[str, str], str]]:
+    """Labels by question id and (role, code), for exports."""
+    labels: dict[int, dict[tuple[str, str], str]] = defaultdict(dict)
+    for option in db.session.execute(
+        select(Option).join(Question).where(Question.survey_id == survey.id)
+    ).scalars():
+        labels[option.question_id][(option.role, option.code)] = survey.text(option.label, lang)
+    return labels
+
+
+__all__ = [
+    "CrossTab", "Disclosure", "MatrixRow", "NumberSummary", "OptionCount", "OptionRole", "QuestionResult",
+    "Quote", "RankItem", "ResultFilter", "ResultsError", "StatusCounts", "SurveyResults", "TextAnswer",
+    "TextPage", "approved_quotes", "crosstab", "filter_choices", "list_free_text", "percent",
+    "disclosure_rules", "set_category", "set_quote_approval", "status_counts", "summarise",
+    "suppress_small_groups", "withheld_groups",
+]

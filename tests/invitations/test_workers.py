@@ -1,0 +1,151 @@
+"""Real Huey worker processes: killed mid-batch and restarted, and two workers sharing Redis."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from survey_app.extensions import db
+from survey_app.models import Delivery, Participant, Survey
+from survey_app.services import invitations as invitation_service
+from survey_app.services import participants as participant_service
+from survey_app.services import surveys as survey_service
+from tests.conftest import LEGACY_SURVEY, REDIS_TEST_URL, make_app, postgres_available, redis_available, \
+    service_missing
+
+from .conftest import fellows_csv
+
+CONSUMER = str(Path(sys.executable).parent / "huey_consumer")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _worker_env(app, smtp, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAIL_", "REDIS_", "DATABASE_"))}
+    env.update({
+        "SURVEY_APP_ENV": "development", "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": app.config["SECRET_KEY"], "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp.port),
+        "MAIL_DEFAULT_SENDER": app.config["MAIL_DEFAULT_SENDER"], "INSTANCE_PATH": app.config["INSTANCE_PATH"],
+        "HUEY_SQLITE_PATH": app.config["HUEY_SQLITE_PATH"], "BASE_URL": app.config["BASE_URL"],
+        "MAIL_RETRY_BASE_SECONDS": "0", "PYTHONPATH": str(ROOT),
+    })
+    env.update(extra)
+    return env
+
+
+def _start(env: dict, log: Path) -> subprocess.Popen:
+    handle = log.open("ab")
+    return subprocess.Popen([CONSUMER, "survey_app.worker.huey", "--workers", "1", "--delay", "0.1"],
+                            cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
+
+
+def _wait_until(predicate, limit: float, what: str, procs=()) -> None:
+    """Bounded wait for the workers to reach a state (a safety net, not a timing assertion)."""
+    deadline = time.monotonic() + limit
+    while not predicate():
+        for proc in procs:
+            assert proc.poll() is None, f"worker exited with {proc.returncode}"
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.1)
+
+
+def _active(app) -> int:
+    with app.app_context():
+        count = db.session.execute(select(func.count(Delivery.id))
+                                   .where(Delivery.state.in_(invitation_service.ACTIVE_STATES))).scalar_one()
+        db.session.remove()
+        return count
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(app, smtp, survey_id, import_fellows,
+                                                                               tmp_path):
+    import_fellows(80)
+    with app.app_context():
+        batch = invitation_service.create_batch(db.session.get(Survey, survey_id), "invitation")
+        assert batch.total == 80
+    log = tmp_path / "worker.log"
+    # Slowed to 20 messages a second so the kill lands mid-batch; the restart runs flat out.
+    first = _start(_worker_env(app, smtp, MAIL_MAX_PER_MINUTE="1200"), log)
+    try:
+        _wait_until(lambda: len(smtp.handler.received) >= 10, 60, "the first messages", [first])
+    finally:
+        first.kill()
+        first.wait()
+    sent_before_kill = len(smtp.handler.received)
+    assert sent_before_kill < 80, "the worker finished before it could be killed"
+
+    second = _start(_worker_env(app, smtp, MAIL_CLAIM_LEASE_SECONDS="0"), log)
+    try:
+        _wait_until(lambda: _active(app) == 0, 120, "the batch to finish after the restart", [second])
+    finally:
+        _stop(second)
+
+    with app.app_context():
+        states = dict(db.session.execute(select(Participant.email, Delivery.state).join(Delivery)).all())
+    received = smtp.handler.per_recipient()
+    uncertain = [email for email, state in states.items() if state == "uncertain"]
+    assert len(states) == 80 and set(states.values()) <= {"sent", "uncertain"}
+    assert len(uncertain) <= 1  # at most the one message in flight when the worker died
+    for email, state in states.items():
+        if state == "sent":
+            assert received[email] == 1, (email, received[email])
+        else:
+            assert received[email] <= 1
+    assert max(received.values()) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_two_workers_on_redis_deliver_1000_invitations_exactly_once(smtp, pg_database_factory, tmp_path):
+    for reason in (redis_available(), postgres_available()):
+        if reason:
+            service_missing(reason)
+    database_url = pg_database_factory()
+    app = make_app(database_url, tmp_path, REDIS_URL=REDIS_TEST_URL, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port,
+                   MAIL_SEND_TASKS=2, MAIL_DEFAULT_SENDER="ITP Surveys <itp-surveys@museum.example>")
+    with app.app_context():
+        db.create_all()
+        from survey_app.extensions import huey
+
+        huey.storage.flush_all()  # only this app's queue keys, not the whole Redis database
+        survey = survey_service.apply_definition(
+            survey_service.parse_definition(survey_service.read_definition(LEGACY_SURVEY))).survey
+        participant_service.import_file(survey, fellows_csv(1000))
+        survey_id = survey.id
+    log = tmp_path / "workers.log"
+    env = _worker_env(app, smtp, REDIS_URL=REDIS_TEST_URL)
+    workers = [_start(env, log) for _ in range(2)]
+    try:
+        with app.app_context():
+            batch = invitation_service.send_invitations(db.session.get(Survey, survey_id))
+            assert batch.total == 1000
+        _wait_until(lambda: _active(app) == 0, 300, "1,000 invitations", workers)
+    finally:
+        for worker in workers:
+            _stop(worker)
+        with app.app_context():
+            huey.storage.flush_all()
+            db.session.remove()
+            db.engine.dispose()
+    received = smtp.handler.per_recipient()
+    assert len(received) == 1000 and set(received.values()) == {1}
+    assert Counter(r.recipients[0] for r in smtp.handler.received) == received
