@@ -34,8 +34,11 @@ def structure(server, slug: str) -> SurveyStructure:
 
 
 def exact(text: str) -> re.Pattern:
-    """Match a whole accessible name, ignoring the "(optional)" suffix of optional questions."""
-    return re.compile(r"^\s*" + re.escape(text) + r"(\s*\(.*\))?\s*$")
+    """Match a whole accessible name, ignoring the "(optional)" suffix of optional questions.
+
+    The suffix is translated too, with full-width brackets in Chinese: （选填）.
+    """
+    return re.compile(r"^\s*" + re.escape(text) + r"(\s*[(（].*[)）])?\s*$")
 
 
 class Answerer:
