@@ -69,11 +69,36 @@ class LiveServer:
             )
             seed = tokens.new_seed()
             token = tokens.token_from_seed(seed)
-            participant.invitation = Invitation(survey_id=self.surveys[slug], token_seed=seed,
-                                                token_hash=tokens.hash_token(token))
+            participant.invitation = Invitation(
+                survey_id=self.surveys[slug], token_seed=seed, token_hash=tokens.hash_token(token),
+                optout_token_hash=tokens.hash_token(tokens.token_from_seed(seed, purpose="optout")),
+            )
             db.session.add(participant)
             db.session.commit()
+            self.last_seed = seed
             return token
+
+    def optout_token(self, slug: str = "legacy-projects", language: str | None = "en") -> str:
+        """Invite someone and return the token of their opt-out link (as in their e-mail)."""
+        self.invite(slug, language)
+        with self.app.app_context():
+            return tokens.token_from_seed(self.last_seed, purpose="optout")
+
+    def first_participant_id(self, slug: str = "legacy-projects") -> int:
+        """An existing participant of the survey, for staff pages about one person."""
+        from sqlalchemy import func, select
+
+        self.invite(slug)
+        with self.app.app_context():
+            return db.session.scalar(select(func.min(Participant.id)).where(Participant.survey_id == self.surveys[slug]))
+
+    def staff_user_id(self) -> int:
+        from sqlalchemy import select
+
+        from survey_app.models import StaffUser
+
+        with self.app.app_context():
+            return db.session.scalar(select(StaffUser.id).order_by(StaffUser.id))
 
 
     def answer(self, token: str, sections: int | None = None, submit: bool = False, kind: str = "s") -> None:

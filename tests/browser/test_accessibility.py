@@ -17,8 +17,10 @@ pytestmark = pytest.mark.browser
 AXE = Axe()
 LANGS = ["en", "ar", "zh"]
 WIDTHS = [320, 1280]
-STAFF_BLUEPRINTS = {"staff", "auth", "invitations", "results"}
-FILLABLE = {"slug": "legacy-projects"}
+STAFF_BLUEPRINTS = {"staff", "auth", "invitations", "participants", "results", "privacy", "admin"}
+# Ids are placeholders at collection time, replaced by real rows of the live server in the test.
+PARTICIPANT, USER = 987654321, 987654322
+FILLABLE = {"slug": "legacy-projects", "participant_id": PARTICIPANT, "user_id": USER}
 NOT_PAGES = {"auth.login", "auth.logout"}
 
 
@@ -86,6 +88,9 @@ RESPONDENT_PAGES = {
     "check-resubmit": _personal("/check?resubmit=1"),
     "done": _personal("/done", submit=True),
     "already-answered": _personal("", submit=True),
+    "optout": lambda page, server, lang: page.goto(f"{server.url}/optout/{server.optout_token(language=lang)}"),
+    "optout-one-click": lambda page, server, lang: page.goto(
+        f"{server.url}/optout/{server.optout_token(language=lang)}/one-click"),
     "closed": _get("/survey/legacy-closed"),
     "not-yet-open": _get("/survey/legacy-soon"),
 }
@@ -143,11 +148,22 @@ def test_respondent_page_has_no_axe_violations(open_page, live_server, name, lan
     check_page(page, name, lang, width)
 
 
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("name", list(RESPONDENT_PAGES))
+def test_respondent_page_without_javascript_has_no_axe_violations(open_page, live_server, name, lang):
+    """Without JavaScript the "Please specify" boxes stay shown: check that state too, at 320 px."""
+    page = open_page(lang, width=320, js=False)
+    RESPONDENT_PAGES[name](page, live_server, lang)
+    check_page(page, name + "-nojs", lang, 320)
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("path", staff_urls())
 def test_staff_page_has_no_axe_violations(open_page, live_server, staff_state, path, lang, width):
     page = open_page(lang, width=width, staff_state=staff_state)
+    path = path.replace(f"/{PARTICIPANT}", f"/{live_server.first_participant_id()}")
+    path = path.replace(f"/{USER}", f"/{live_server.staff_user_id()}")
     url = f"{live_server.url}{path}{'&' if '?' in path else '?'}lang={lang}"
     head = page.request.get(url, max_redirects=0)
     assert head.status == 200, path
@@ -173,7 +189,9 @@ def test_staff_sign_in_with_an_error_has_no_axe_violations(open_page, live_serve
 
 def test_staff_pages_found_in_url_map():
     """Guard the discovery itself: the known staff pages must be among those tested."""
-    assert {"/staff/", "/staff/surveys/legacy-projects", "/staff/password"} <= set(staff_urls())
+    assert {"/staff/", "/staff/surveys/legacy-projects", "/staff/password", "/staff/audit", "/staff/admin/users",
+            "/staff/surveys/legacy-projects/participants", "/staff/surveys/legacy-projects/privacy",
+            f"/staff/surveys/legacy-projects/participants/{PARTICIPANT}/privacy"} <= set(staff_urls())
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
