@@ -92,6 +92,28 @@ class LiveServer:
         with self.app.app_context():
             return db.session.scalar(select(func.min(Participant.id)).where(Participant.survey_id == self.surveys[slug]))
 
+    def sent_batch(self, slug: str = "legacy-projects") -> tuple[int, str]:
+        """Send one invitation batch into the outbox; return the batch id and one message's file name."""
+        from survey_app.models import Survey
+        from survey_app.services import invitations as invitation_service
+        from survey_app.services import mailer
+
+        self.invite(slug)
+        with self.app.test_request_context():
+            survey = db.session.get(Survey, self.surveys[slug])
+            batch = invitation_service.create_batch(survey, "invitation", 0)
+            if batch is None:  # everyone was already invited by an earlier call
+                from sqlalchemy import select
+
+                from survey_app.models import MailBatch
+
+                batch = db.session.scalars(select(MailBatch).order_by(MailBatch.id)).first()
+            batch_id = batch.id
+            invitation_service.process_batch(batch_id)
+            name = sorted(p.name for p in mailer.outbox_dir().glob("*.eml"))[0]
+            db.session.remove()
+        return batch_id, name
+
     def staff_user_id(self) -> int:
         from sqlalchemy import select
 

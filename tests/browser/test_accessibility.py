@@ -19,8 +19,9 @@ LANGS = ["en", "ar", "zh"]
 WIDTHS = [320, 1280]
 STAFF_BLUEPRINTS = {"staff", "auth", "invitations", "participants", "results", "privacy", "admin"}
 # Ids are placeholders at collection time, replaced by real rows of the live server in the test.
-PARTICIPANT, USER = 987654321, 987654322
-FILLABLE = {"slug": "legacy-projects", "participant_id": PARTICIPANT, "user_id": USER}
+PARTICIPANT, USER, BATCH, MESSAGE = 987654321, 987654322, 987654323, "s0-d0-a0.eml"
+FILLABLE = {"slug": "legacy-projects", "participant_id": PARTICIPANT, "user_id": USER, "batch_id": BATCH,
+            "name": MESSAGE}
 NOT_PAGES = {"auth.login", "auth.logout"}
 
 
@@ -164,6 +165,9 @@ def test_staff_page_has_no_axe_violations(open_page, live_server, staff_state, p
     page = open_page(lang, width=width, staff_state=staff_state)
     path = path.replace(f"/{PARTICIPANT}", f"/{live_server.first_participant_id()}")
     path = path.replace(f"/{USER}", f"/{live_server.staff_user_id()}")
+    if f"/{BATCH}" in path or f"/{MESSAGE}" in path:
+        batch_id, message = live_server.sent_batch()
+        path = path.replace(f"/{BATCH}", f"/{batch_id}").replace(f"/{MESSAGE}", f"/{message}")
     url = f"{live_server.url}{path}{'&' if '?' in path else '?'}lang={lang}"
     head = page.request.get(url, max_redirects=0)
     assert head.status == 200, path
@@ -185,6 +189,21 @@ def test_staff_sign_in_with_an_error_has_no_axe_violations(open_page, live_serve
     page.get_by_role("button", name=ui(live_server, lang, "Sign in")).click()
     expect(page.get_by_role("alert")).to_be_focused()
     check_page(page, "staff-sign-in-error", lang, width)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("lang", LANGS)
+def test_import_preview_has_no_axe_violations(open_page, live_server, staff_state, lang, width, tmp_path):
+    """The preview of an uploaded fellows list, with added, updated and skipped rows."""
+    csv = tmp_path / "fellows.csv"
+    csv.write_text("name,email,country,cohort,language\nAmina Yusuf,amina@example.org,NG,2014,en\n"
+                   "Li Wei,li.wei@example.org,CN,2019,zh\nNo Address,not-an-address,KE,2015,en\n", encoding="utf-8")
+    page = open_page(lang, width=width, staff_state=staff_state)
+    page.goto(f"{live_server.url}/staff/surveys/legacy-projects/participants/import?lang={lang}")
+    page.locator("input[type=file]").set_input_files(str(csv))
+    page.get_by_role("button", name=ui(live_server, lang, "Check the file")).click()
+    page.wait_for_url(re.compile(r"/participants/import/"))
+    check_page(page, "staff-import-preview", lang, width)
 
 
 def test_staff_pages_found_in_url_map():
