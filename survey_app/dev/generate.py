@@ -147,15 +147,20 @@ def _next_id(model) -> int:
     return (db.session.execute(select(func.max(model.id))).scalar() or 0) + 1
 
 
+# Written out in full: table names cannot be bound parameters, and no text is built at run time.
+_SEQUENCE_FIXES = (
+    "SELECT setval(pg_get_serial_sequence('participants', 'id'), (SELECT COALESCE(MAX(id), 1) FROM participants))",
+    "SELECT setval(pg_get_serial_sequence('invitations', 'id'), (SELECT COALESCE(MAX(id), 1) FROM invitations))",
+    "SELECT setval(pg_get_serial_sequence('responses', 'id'), (SELECT COALESCE(MAX(id), 1) FROM responses))",
+)
+
+
 def _fix_sequences() -> None:
     """Explicit ids leave PostgreSQL sequences behind; move them past the new rows."""
     if db.engine.dialect.name != "postgresql":
         return
-    for table in ("participants", "invitations", "responses"):
-        db.session.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # nosec B608 - fixed table names
-            f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
-        ))
+    for statement in _SEQUENCE_FIXES:
+        db.session.execute(text(statement))
 
 
 def generate(survey: Survey, responses: int, *, invitations: bool = True, extra_invited: float = 0.35,
