@@ -179,3 +179,15 @@ class TestOutbox:
         assert staff_client.get(f"{BASE}/invitations/outbox/..%2Fsecret_key").status_code == 404
         with app.app_context():
             assert db.session.execute(select(Delivery.state)).scalar_one() == "sent"
+
+
+def test_participants_list_pages_through_many_people(app, staff_client, make_survey, make_invitation):
+    """More people than fit on one page: the list and its page links still render."""
+    survey_id = make_survey()
+    for n in range(55):
+        make_invitation(survey_id, name=f"Fellow {n:02d}", email=f"fellow{n:02d}@example.org")
+    first = staff_client.get("/staff/surveys/legacy-projects/participants")
+    assert first.status_code == 200 and 'rel="next"' in first.get_data(as_text=True)
+    second = staff_client.get("/staff/surveys/legacy-projects/participants?page=2")
+    html = second.get_data(as_text=True)
+    assert second.status_code == 200 and 'rel="prev"' in html and "Fellow" in html
