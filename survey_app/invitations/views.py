@@ -12,8 +12,8 @@ from ..i18n import LANGUAGE_NAMES
 from ..models import DeliveryKind, Survey
 from ..services import invitations as invitation_service
 from ..services import mailer
-from ..services import participants as participant_service
 from ..staff.lookup import survey_or_404 as _survey
+from ..staff.lookup import participant_or_404 as _participant
 
 bp = Blueprint("invitations", __name__, url_prefix="/staff/surveys/<slug>/invitations")
 
@@ -103,13 +103,6 @@ def batch(slug: str, batch_id: int):
         abort(404)
     return render_template("invitations/batch.html", survey=survey,
                            progress=invitation_service.batch_progress(found))
-
-
-def _participant(survey: Survey, participant_id: int):
-    participant = participant_service.get_participant(survey.id, participant_id)
-    if participant is None:
-        abort(404)
-    return participant
 
 
 @bp.route("/participants/<int:participant_id>/resend", methods=["POST"])

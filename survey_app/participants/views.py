@@ -11,15 +11,9 @@ from ..models import Participant, Survey
 from ..services import invitations as invitation_service
 from ..services import participants as participant_service
 from ..staff.lookup import survey_or_404 as _survey
+from ..staff.lookup import participant_or_404 as _participant
 
 bp = Blueprint("participants", __name__, url_prefix="/staff/surveys/<slug>/participants")
-
-
-def _participant(survey: Survey, participant_id: int) -> Participant:
-    participant = participant_service.get_participant(survey.id, participant_id)
-    if participant is None:
-        abort(404)
-    return participant
 
 
 @bp.route("")

@@ -3,24 +3,17 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from forms.privacy import EraseForm, RetentionForm
 
-from ..models import Participant, Survey
 from ..services import privacy
 from ..staff.lookup import survey_or_404 as _survey_or_404
+from ..staff.lookup import participant_or_404 as _participant_or_404
 
 bp = Blueprint("privacy", __name__, url_prefix="/staff/surveys/<slug>")
-
-
-def _participant_or_404(survey: Survey, participant_id: int) -> Participant:
-    participant = privacy.get_participant(survey.id, participant_id)
-    if participant is None:
-        abort(404)
-    return participant
 
 
 @bp.route("/privacy", methods=["GET", "POST"])

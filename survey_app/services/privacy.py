@@ -89,14 +89,6 @@ def _row(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
     return {name: _iso(getattr(obj, name)) for name in fields}
 
 
-def get_participant(survey_id: int, participant_id: int) -> Participant | None:
-    """Return the participant only if they belong to this survey."""
-    participant = db.session.get(Participant, participant_id)
-    if participant is None or participant.survey_id != survey_id:
-        return None
-    return participant
-
-
 def find_participants(survey_id: int, query: str, limit: int = 25) -> list[Participant]:
     """Find people in a survey by e-mail address or part of the name (for access and erasure requests)."""
     query = query.strip()

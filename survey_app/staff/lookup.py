@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import abort
 
-from ..models import Survey
+from ..models import Participant, Survey
+from ..services import participants as participant_service
 from ..services import surveys as survey_service
 
 
@@ -13,3 +14,11 @@ def survey_or_404(slug: str) -> Survey:
     if survey is None:
         abort(404)
     return survey
+
+
+def participant_or_404(survey: Survey, participant_id: int) -> Participant:
+    """Return the participant named in the URL if they belong to this survey, or answer 404."""
+    participant = participant_service.get_participant(survey.id, participant_id)
+    if participant is None:
+        abort(404)
+    return participant
