@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import Field, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 
-from survey_app.services.responses import AnswerRow
+from survey_app.services.responses import AnswerRow, storable_text
 from survey_app.services.structure import QuestionView, SectionView
 
 DEFAULT_TEXT_MAX = 500
@@ -85,7 +85,8 @@ def is_select(question: QuestionView) -> bool:
 
 
 def _clean(value: str | None) -> str:
-    return (value or "").replace("\r\n", "\n").strip()
+    """Normalise typed text exactly as it will be stored, so validation judges the stored value."""
+    return storable_text((value or "").replace("\r\n", "\n")).strip()
 
 
 def validate_question(form: SectionForm, q: QuestionView) -> list[str]:

@@ -256,3 +256,12 @@ def test_profile_answers_are_copied_for_filtering(app, client, make_survey, make
     with app.app_context():
         response = db.session.scalar(select(Response))
         assert (response.country, response.cohort) == ("IN", 2012)
+
+
+def test_text_of_only_control_characters_counts_as_empty(app, client, all_types, make_invitation):
+    token = make_invitation(all_types)
+    response = post_page(client, f"/s/{token}/3", {"nickname": "\x01\x02", "year": "2014", "comments": "\x00"})
+    assert "Enter an answer" in errors_in(response.data)
+    post_page(client, f"/s/{token}/3", {"nickname": "Nana\x07", "year": "2014", "comments": "\x00"})
+    answers = stored(app, all_types)
+    assert answers["nickname"] == [("", "", None, "Nana")] and "comments" not in answers
