@@ -191,3 +191,6 @@ def test_participants_list_pages_through_many_people(app, staff_client, make_sur
     second = staff_client.get("/staff/surveys/legacy-projects/participants?page=2")
     html = second.get_data(as_text=True)
     assert second.status_code == 200 and 'rel="prev"' in html and "Fellow" in html
+    # The page links keep the filters the list was opened with.
+    filtered = staff_client.get("/staff/surveys/legacy-projects/participants?q=Fellow").get_data(as_text=True)
+    assert re.search(r'rel="next" href="[^"]*q=Fellow[^"]*page=2|rel="next" href="[^"]*page=2[^"]*q=Fellow', filtered)
