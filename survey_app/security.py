@@ -71,23 +71,31 @@ def safe_redirect_target(target: str | None, default: str) -> str:
     return target if is_safe_next(target) else default
 
 
+# Added to every response that does not set its own (one pass over the headers: this runs per request).
+_SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+_HSTS = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+# Never cached: pages and files that may hold personal data.
+_NO_STORE_TYPES = frozenset({"text/html", "application/json", "text/csv", "application/pdf"})
+
+
 def set_security_headers(response):
     """Add CSP and friends; never cache HTML, which may hold personal data."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if response.mimetype in {"text/html", "application/json", "text/csv"} or response.mimetype.startswith(
-        "application/vnd"
-    ) or response.mimetype == "application/pdf":
-        headers["Cache-Control"] = "no-store"
+    present = {key.lower() for key in headers.keys()}
     from flask import current_app
 
-    if current_app.config.get("HSTS"):
-        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    wanted = _SECURITY_HEADERS + ((_HSTS,) if current_app.config.get("HSTS") else ())
+    headers.extend([(key, value) for key, value in wanted if key.lower() not in present])
+    mimetype = response.mimetype
+    if mimetype in _NO_STORE_TYPES or mimetype.startswith("application/vnd"):
+        headers["Cache-Control"] = "no-store"
     return response
 
 

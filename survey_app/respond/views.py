@@ -11,7 +11,8 @@ from ..models import Survey, SurveyState
 from ..security import public
 from ..services import responses as response_service
 from ..services import surveys as survey_service
-from ..services.structure import SurveyStructure, survey_structure
+from ..services.structure import SurveyRef, SurveyStructure, survey_structure
+from . import rendering
 
 bp = Blueprint("respond", __name__)
 # Respondent forms check CSRF themselves (FlaskForm), so a failed check re-shows the page with
@@ -36,14 +37,7 @@ def _load(kind: str, token: str) -> response_service.RespondentLink:
     if link is None:
         abort(404)
     if link.invitation is not None:
-        from sqlalchemy import select
-
-        from ..models import Participant
-
-        # Only the language is needed (for the locale): a column read, not an ORM load.
-        g.invitation_language = db.session.execute(
-            select(Participant.language).where(Participant.id == link.invitation.participant_id)
-        ).scalar()
+        g.invitation_language = link.invitation.language  # for the locale when nothing else decides
     return link
 
 
@@ -51,7 +45,7 @@ def _structure(link: response_service.RespondentLink) -> SurveyStructure:
     return survey_structure(link.survey)
 
 
-def _form_cache_key(survey: Survey) -> tuple:
+def _form_cache_key(survey: Survey | SurveyRef) -> tuple:
     from ..extensions import db as _db
 
     return (str(_db.engine.url), survey.id, survey.created_at, survey.revision)
@@ -67,7 +61,7 @@ def _unavailable(link: response_service.RespondentLink):
     return None
 
 
-def _state_page(survey: Survey, state: SurveyState):
+def _state_page(survey: Survey | SurveyRef, state: SurveyState):
     template = "respond/not_yet_open.html" if state is SurveyState.NOT_YET_OPEN else "respond/closed.html"
     return render_template(template, survey=survey), 200
 
@@ -126,31 +120,32 @@ def section(kind: str, token: str, number: int):
     current = structure.section(number)
     if current is None:
         abort(404)
-    form_class = section_form_class(_form_cache_key(link.survey), current)
     returning_to_check = request.values.get("return") == "check"
-    if request.method == "POST":
-        form = form_class()
-        if form.validate():
-            try:
-                response_service.save_section(link, current, form.answer_rows(), current_language())
-            except response_service.AlreadySubmitted:
-                return redirect(url_for("respond.done", kind=kind, token=token))
-            if request.form.get("action") == "back" and number > 1:
-                target = url_for("respond.section", kind=kind, token=token, number=number - 1)
-            elif returning_to_check or number == len(structure.sections):
-                target = url_for("respond.check", kind=kind, token=token)
-            else:
-                target = url_for("respond.section", kind=kind, token=token, number=number + 1)
-            return redirect(target)
-    else:
+    new_resume = request.args.get("new") == "1"
+    language = current_language()
+    if request.method == "GET":
         answers = (response_service.stored_answers(link.response.id, [q.id for q in current.questions])
                    if link.response else {})
-        form = form_class(formdata=formdata_from_answers(current, answers))
-        form.question_errors = {}
-    return render_template(
-        "respond/section.html", survey=link.survey, link=link, structure=structure, section=current,
-        form=form, returning_to_check=returning_to_check, new_resume=request.args.get("new") == "1",
-    )
+        return rendering.section_page(structure, current, language, link, formdata_from_answers(current, answers),
+                                      returning_to_check=returning_to_check, new_resume=new_resume)
+    form = section_form_class(_form_cache_key(link.survey), current)()
+    if form.validate():
+        try:
+            response_service.save_section(link, current, form.answer_rows(), language)
+        except response_service.AlreadySubmitted:
+            return redirect(url_for("respond.done", kind=kind, token=token))
+        if request.form.get("action") == "back" and number > 1:
+            target = url_for("respond.section", kind=kind, token=token, number=number - 1)
+        elif returning_to_check or number == len(structure.sections):
+            target = url_for("respond.check", kind=kind, token=token)
+        else:
+            target = url_for("respond.section", kind=kind, token=token, number=number + 1)
+        return redirect(target)
+    # Show everything exactly as typed, with the messages beside the questions.
+    return rendering.render_section(structure, current, link, form=form, returning_to_check=returning_to_check,
+                                    new_resume=new_resume,
+                                    questions=rendering.section_questions(structure, current, language, request.form,
+                                                                          form.question_errors))
 
 
 @bp.route(f"/<{LINK_KINDS}:kind>/<token>/check")
