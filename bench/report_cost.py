@@ -1,8 +1,9 @@
 """Time and peak memory of the results PDF, the dashboard aggregation and the CSV export.
 
 Usage: .venv/bin/python bench/report_cost.py 300 10000 100000
-Each size gets its own SQLite file under /tmp (built once with the dev generator); each
-measurement runs in a fresh process so that its peak resident memory is its own.
+Each size gets its own SQLite file under /tmp/survey-bench/data-<generator version> (built once
+with the dev generator); each measurement runs in a fresh process so that its peak resident
+memory is its own.
 """
 from __future__ import annotations
 
@@ -61,8 +62,11 @@ def build(n: int, folder: Path) -> str:
 
 
 def main(sizes: list[int]) -> None:
-    folder = Path(tempfile.gettempdir()) / "survey-bench"
-    folder.mkdir(exist_ok=True)
+    from bench.results_cost import generator_version
+
+    # Keyed like the bench cache: a changed generator or schema never reuses stale files.
+    folder = Path(tempfile.gettempdir()) / "survey-bench" / f"data-{generator_version()}"
+    folder.mkdir(parents=True, exist_ok=True)
     for n in sizes:
         url = build(n, folder)
         for what in ("dashboard", "pdf", "csv"):

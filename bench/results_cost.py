@@ -30,6 +30,7 @@ def generator_version() -> str:
     """Cache key of generated databases: the generator, the models and the bundled survey."""
     digest = hashlib.sha1()
     files = [ROOT / "survey_app" / "dev" / "generate.py", ROOT / "survey_app" / "surveys" / f"{SLUG}.yaml",
+             ROOT / "survey_app" / "services" / "totals.py",  # the generator fills the running totals
              *sorted((ROOT / "survey_app" / "models").glob("*.py"))]
     for path in files:
         if path.exists():

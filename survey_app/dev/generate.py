@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import random
+from bisect import bisect
+from itertools import accumulate
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
 from ..extensions import db
-from ..models import Answer, Invitation, InvitationStatus, Participant, QuestionType, Response, Survey
-from ..services import tokens
+from ..models import Invitation, InvitationStatus, Participant, QuestionType, Response, Survey
+from ..services import tokens, totals
 
 CHUNK = 2000
 
@@ -70,76 +72,102 @@ def _free_text(rng: random.Random, lang: str) -> str:
     return rng.choice(pool)
 
 
+SINGLE_TYPES = (QuestionType.SINGLE.value, QuestionType.LIKERT.value)
+MULTIPLE, MATRIX, RANKING, NUMBER = (QuestionType.MULTIPLE.value, QuestionType.MATRIX.value,
+                                     QuestionType.RANKING.value, QuestionType.NUMBER.value)
+
+
+class _Pick:
+    """A weighted draw over (code, is_other) pairs, the same draw random.choices(..., weights) makes."""
+
+    def __init__(self, options: list[tuple[str, bool]], weights: list[float]) -> None:
+        self.options = options
+        self.cum = list(accumulate(weights))
+        self.total = self.cum[-1] + 0.0 if self.cum else 0.0
+        self.hi = len(options) - 1
+
+    def __call__(self, rng: random.Random) -> tuple[str, bool]:
+        return self.options[bisect(self.cum, rng.random() * self.total, 0, self.hi)]
+
+
 class _Answerer:
-    """Precomputed question structure so that each synthetic answer costs a few random draws."""
+    """Precomputed question structure so that each synthetic answer costs a few random draws.
+
+    Codes are copied out of the ORM objects and the weighted draws bisect precomputed
+    cumulative weights, exactly as random.choices does, so a seed gives the same data as before.
+    """
 
     def __init__(self, survey: Survey, rng: random.Random) -> None:
         self.rng = rng
         self.plans = []
         for q in sorted(survey.questions, key=lambda q: q.position):
-            choices = [o for o in q.choices]
+            choices = [(o.code, o.is_other) for o in q.choices]
+            weights = _weights(len(choices), rng)
+            pool = [(c, w) for c, w, o in zip(choices, weights, q.choices) if not o.is_exclusive]
             self.plans.append({
-                "id": q.id, "code": q.code, "type": q.type, "required": q.required, "settings": q.settings,
-                "choices": choices, "weights": _weights(len(choices), rng), "rows": list(q.rows),
-                "country": len(choices) > 50,
-                "cohort": q.code.startswith("cohort"),
+                "id": q.id, "type": q.type, "optional": not q.required,
+                "consent": bool(q.settings.get("quote_consent")), "pick": _Pick(choices, weights),
+                "rows": [row.code for row in q.rows], "country": len(choices) > 50,
+                "cohort": q.code.startswith("cohort"), "cohorts": {code for code, _other in choices},
+                "exclusive": [o.code for o in q.choices if o.is_exclusive],
+                "pool": _Pick([c for c, _w in pool], [w for _c, w in pool]),
+                "ranked": [(code, w) for (code, _other), w in zip(choices, weights)],
+                "low": int(q.settings.get("min_value", 0)),
+                "high": int(q.settings.get("max_value", int(q.settings.get("min_value", 0)) + 100)),
             })
 
     def answers(self, response_id: int, country: str, cohort: int | None, lang: str,
-                fraction: float = 1.0) -> list[dict]:
+                fraction: float = 1.0) -> list[tuple[int, int, str, str, int | None, str | None]]:
+        """Answer rows (response_id, question_id, item_code, option_code, number, text)."""
         rng = self.rng
-        out: list[dict] = []
+        random_ = rng.random
+        out: list[tuple[int, int, str, str, int | None, str | None]] = []
+        add = out.append
         plans = self.plans[: max(1, int(len(self.plans) * fraction))]
         for plan in plans:
-            qid, qtype, choices = plan["id"], plan["type"], plan["choices"]
-            if not plan["required"] and rng.random() < 0.15 and not plan["settings"].get("quote_consent"):
+            qid, qtype = plan["id"], plan["type"]
+            if plan["optional"] and random_() < 0.15 and not plan["consent"]:
                 continue
-
-            def row(item: str = "", option: str = "", number: int | None = None, text_: str | None = None):
-                out.append({"response_id": response_id, "question_id": qid, "item_code": item,
-                            "option_code": option, "number": number, "text": text_,
-                            "quote_approved": False, "category": None})
-
-            if qtype in (QuestionType.SINGLE.value, QuestionType.LIKERT.value):
+            if qtype in SINGLE_TYPES:
                 if plan["country"]:
-                    row(option=country.lower())
+                    add((response_id, qid, "", country.lower(), None, None))
                     continue
-                if plan["cohort"] and cohort is not None and any(o.code == str(cohort) for o in choices):
-                    row(option=str(cohort))
+                if plan["cohort"] and cohort is not None and str(cohort) in plan["cohorts"]:
+                    add((response_id, qid, "", str(cohort), None, None))
                     continue
-                if plan["settings"].get("quote_consent"):
-                    roll = rng.random()
+                if plan["consent"]:
+                    roll = random_()
                     if roll < 0.9:
-                        row(option="yes" if roll < 0.6 else "no")
+                        add((response_id, qid, "", "yes" if roll < 0.6 else "no", None, None))
                     continue
-                option = rng.choices(choices, plan["weights"])[0]
-                row(option=option.code, text_=rng.choice(OTHER_TEXT) if option.is_other else None)
-            elif qtype == QuestionType.MULTIPLE.value:
-                exclusive = [o for o in choices if o.is_exclusive]
-                if exclusive and rng.random() < 0.05:
-                    row(option=exclusive[0].code)
+                code, other = plan["pick"](rng)
+                add((response_id, qid, "", code, None, rng.choice(OTHER_TEXT) if other else None))
+            elif qtype == MULTIPLE:
+                exclusive = plan["exclusive"]
+                if exclusive and random_() < 0.05:
+                    add((response_id, qid, "", exclusive[0], None, None))
                     continue
-                pool = [(o, w) for o, w in zip(choices, plan["weights"]) if not o.is_exclusive]
-                picked: dict[str, object] = {}
+                picked: dict[str, bool] = {}
+                pick = plan["pool"]
                 for _ in range(rng.randint(1, 4)):
-                    option = rng.choices([o for o, _w in pool], [w for _o, w in pool])[0]
-                    picked[option.code] = option
-                for option in picked.values():
-                    row(option=option.code, text_=rng.choice(OTHER_TEXT) if option.is_other else None)
-            elif qtype == QuestionType.MATRIX.value:
-                for matrix_row in plan["rows"]:
-                    if rng.random() < 0.9:
-                        row(item=matrix_row.code, option=rng.choices(choices, plan["weights"])[0].code)
-            elif qtype == QuestionType.RANKING.value:
-                order = sorted(choices, key=lambda o: rng.random() / plan["weights"][choices.index(o)])
-                for rank, option in enumerate(order[: rng.randint(3, len(order))], 1):
-                    row(item=option.code, number=rank)
-            elif qtype == QuestionType.NUMBER.value:
-                low = int(plan["settings"].get("min_value", 0))
-                high = int(plan["settings"].get("max_value", low + 100))
-                row(number=rng.randint(low, high))
-            elif rng.random() < 0.4:
-                row(text_=_free_text(rng, lang))
+                    code, other = pick(rng)
+                    picked[code] = other
+                for code, other in picked.items():
+                    add((response_id, qid, "", code, None, rng.choice(OTHER_TEXT) if other else None))
+            elif qtype == MATRIX:
+                pick = plan["pick"]
+                for row_code in plan["rows"]:
+                    if random_() < 0.9:
+                        add((response_id, qid, row_code, pick(rng)[0], None, None))
+            elif qtype == RANKING:
+                ranked = plan["ranked"]
+                order = sorted(ranked, key=lambda item: random_() / item[1])
+                for rank, (code, _w) in enumerate(order[: rng.randint(3, len(order))], 1):
+                    add((response_id, qid, code, "", rank, None))
+            elif qtype == NUMBER:
+                add((response_id, qid, "", "", rng.randint(plan["low"], plan["high"]), None))
+            elif random_() < 0.4:
+                add((response_id, qid, "", "", None, _free_text(rng, lang)))
         return out
 
 
@@ -153,6 +181,16 @@ _SEQUENCE_FIXES = (
     "SELECT setval(pg_get_serial_sequence('invitations', 'id'), (SELECT COALESCE(MAX(id), 1) FROM invitations))",
     "SELECT setval(pg_get_serial_sequence('responses', 'id'), (SELECT COALESCE(MAX(id), 1) FROM responses))",
 )
+
+
+_ANSWER_INSERT = {
+    "qmark": "INSERT INTO answers (response_id, question_id, item_code, option_code, number, text, quote_approved) "
+             "VALUES (?, ?, ?, ?, ?, ?, false)",
+    "format": "INSERT INTO answers (response_id, question_id, item_code, option_code, number, text, quote_approved) "
+              "VALUES (%s, %s, %s, %s, %s, %s, false)",
+    "pyformat": "INSERT INTO answers (response_id, question_id, item_code, option_code, number, text, "
+                "quote_approved) VALUES (%s, %s, %s, %s, %s, %s, false)",
+}
 
 
 def _fix_sequences() -> None:
@@ -229,13 +267,17 @@ def generate(survey: Survey, responses: int, *, invitations: bool = True, extra_
             answer_rows.extend(answerer.answers(rid, where, cohort, lang, 1.0 if is_complete else 0.4))
             made += is_complete
             done_partial += not is_complete
+        # Core executemany on the tables: the ORM bulk path costs several times more per row.
+        connection = db.session.connection()
         if participants:
-            db.session.execute(insert(Participant), participants)
-            db.session.execute(insert(Invitation), invites)
+            connection.execute(Participant.__table__.insert(), participants)
+            connection.execute(Invitation.__table__.insert(), invites)
         if response_rows:
-            db.session.execute(insert(Response), response_rows)
+            connection.execute(Response.__table__.insert(), response_rows)
         if answer_rows:
-            db.session.execute(insert(Answer), answer_rows)
+            # Millions of rows: plain DBAPI executemany, without SQLAlchemy's per-row processing.
+            connection.exec_driver_sql(_ANSWER_INSERT[connection.dialect.paramstyle], answer_rows)
     _fix_sequences()
+    totals.rebuild(survey.id)
     db.session.commit()
     return GenerateResult(responses=made, partial=done_partial, participants=n_invited)

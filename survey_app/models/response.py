@@ -4,7 +4,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -51,7 +52,13 @@ class Answer(db.Model):
     """
 
     __tablename__ = "answers"
-    __table_args__ = (UniqueConstraint("response_id", "question_id", "item_code", "option_code"),)
+    __table_args__ = (
+        UniqueConstraint("response_id", "question_id", "item_code", "option_code"),
+        # Partial: only the few approved quotes are indexed, so the PDF finds them without
+        # reading every answer, and ordinary saves pay nothing for it.
+        Index("ix_answers_quote_approved", "question_id", "id", sqlite_where=sql_text("quote_approved = 1"),
+              postgresql_where=sql_text("quote_approved")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))

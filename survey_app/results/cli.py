@@ -5,10 +5,10 @@ import click
 from flask.cli import AppGroup
 
 from ..models import Survey
-from ..services import exports, report
+from ..services import exports, report, totals
 from ..services import surveys as survey_service
 
-cli = AppGroup("results", help="Export responses and build the results summary PDF.")
+cli = AppGroup("results", help="Export responses, build the results summary PDF, repair the running totals.")
 
 
 def _survey(slug: str) -> Survey:
@@ -40,3 +40,12 @@ def pdf_command(slug: str, output: str, lang: str | None) -> None:
     with open(output, "wb") as handle:
         report.write_pdf(survey, handle, lang or survey.base_language)
     click.echo(f"{slug}: wrote results summary to {output}")
+
+
+@cli.command("rebuild-totals")
+@click.argument("slug", required=False)
+def rebuild_totals_command(slug: str | None) -> None:
+    """Recount the running totals of SLUG (every survey when omitted) from its complete responses."""
+    survey_ids = [_survey(slug).id] if slug else None
+    for done in totals.repair(survey_ids):
+        click.echo(f"{done}: running totals rebuilt")

@@ -24,7 +24,7 @@ from ..models import (
     SurveyState,
 )
 from ..models.base import utcnow
-from . import audit
+from . import audit, totals
 
 # Fields exported from each row: an allow-list, so a column added later (a token hash, a seed)
 # never leaks into a download by default.
@@ -222,6 +222,7 @@ def erase_participant(participant_id: int, actor: StaffUser | None) -> ErasureRe
     response_ids = list(db.session.execute(
         select(Response.id).where(Response.invitation_id.in_(invitation_ids))
     ).scalars()) if invitation_ids else []
+    totals.subtract_responses(response_ids)
     answers = db.session.execute(
         delete(Answer).where(Answer.response_id.in_(response_ids)).execution_options(synchronize_session=False)
     ).rowcount if response_ids else 0
@@ -340,6 +341,8 @@ def _erase_survey_personal_data(survey: Survey) -> None:
     for model in (Delivery, Invitation, Participant):
         db.session.execute(delete(model).where(model.survey_id == survey.id)
                            .execution_options(synchronize_session=False))
+    # Texts and submission times of every response changed: recount rather than patch.
+    totals.rebuild(survey.id)
 
 
 def erase_expired(now: datetime | None = None, dry_run: bool = False) -> list[RetentionReport]:

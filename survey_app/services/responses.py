@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Answer, Invitation, InvitationStatus, Participant, Response, ResponseStatus, Survey
 from ..models.base import utcnow
-from . import tokens
+from . import tokens, totals
 from .structure import SURVEY_REF_COLUMNS, QuestionView, SectionView, SurveyRef, SurveyStructure
 
 
@@ -317,5 +317,6 @@ def submit_response(link: RespondentLink) -> bool:
             .where(_invitations.c.id == link.invitation.id)
             .values(status=InvitationStatus.COMPLETED.value, completed_at=stamp)
         )
+    totals.add_response(response.id)
     db.session.commit()
     return True

@@ -13,13 +13,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, exists, func, select, true
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..countries import country_codes, country_name
 from ..extensions import db
 from ..models import (
+    NO_COHORT,
     Answer,
+    AnswerTotal,
     Invitation,
     InvitationStatus,
     Option,
@@ -29,10 +32,11 @@ from ..models import (
     QuestionType,
     Response,
     ResponseStatus,
+    ResponseTotal,
     Survey,
 )
 from ..regions import REGION_NAMES, countries_in, region_name, region_of
-from . import audit
+from . import audit, totals
 
 CHOICE_COUNT_TYPES = {QuestionType.SINGLE.value, QuestionType.MULTIPLE.value, QuestionType.LIKERT.value,
                       QuestionType.MATRIX.value}
@@ -86,6 +90,17 @@ class ResultFilter:
         if self.languages:
             parts.append("language " + ", ".join(self.languages))
         return "; ".join(parts)
+
+    @property
+    def totals_suffice(self) -> bool:
+        """Running totals are kept per country, so they answer no filter, or a country or region filter."""
+        return not (self.cohorts or self.languages)
+
+    def allows_country(self, country: str | None) -> bool:
+        """Whether respondents of this country are in the filter (cohort and language aside)."""
+        if self.countries and country not in self.countries:
+            return False
+        return not self.regions or (country is not None and region_of(country) in self.regions)
 
     def response_conditions(self) -> list[ColumnElement[bool]]:
         return self._conditions(Response.country, Response.cohort, Response.language)
@@ -224,12 +239,67 @@ def complete_condition(survey_id: int) -> ColumnElement[bool]:
     return and_(Response.survey_id == survey_id, Response.status == ResponseStatus.COMPLETE.value)
 
 
-def country_response_counts(survey_id: int) -> dict[str | None, int]:
-    """Complete responses per country (None when not known), one GROUP BY."""
+@dataclass
+class Groups:
+    """Complete responses per respondent group, and the figures of the filtered group."""
+
+    countries: dict[str | None, int]
+    cohorts: dict[int | None, int]
+    languages: dict[str, int]
+    latest: datetime | None
+    n: int
+    first: datetime | None
+    last: datetime | None
+
+    @property
+    def completed_all(self) -> int:
+        return sum(self.countries.values())
+
+
+def group_counts(survey_id: int, filter_: ResultFilter | None = None) -> Groups:
+    """Read the respondent groups from the running totals: one query over a few hundred rows."""
+    filter_ = filter_ or ResultFilter()
+    if not filter_.totals_suffice:
+        raise ValueError("running totals are not kept per cohort or language")
     rows = db.session.execute(
-        select(Response.country, func.count()).where(complete_condition(survey_id)).group_by(Response.country)
+        select(ResponseTotal.country, ResponseTotal.cohort, ResponseTotal.language, ResponseTotal.responses,
+               ResponseTotal.first_submitted_at, ResponseTotal.last_submitted_at)
+        .where(ResponseTotal.survey_id == survey_id, ResponseTotal.responses > 0)
     ).all()
-    return {country: count for country, count in rows}
+    countries: dict[str | None, int] = defaultdict(int)
+    cohorts: dict[int | None, int] = defaultdict(int)
+    languages: dict[str, int] = defaultdict(int)
+    latest = first = last = None
+    n = 0
+    for country, cohort, language, count, first_at, last_at in rows:
+        country = country or None
+        countries[country] += count
+        cohorts[None if cohort == NO_COHORT else cohort] += count
+        languages[language] += count
+        latest = max(latest, last_at) if latest and last_at else latest or last_at
+        if filter_.allows_country(country):
+            n += count
+            first = min(first, first_at) if first and first_at else first or first_at
+            last = max(last, last_at) if last and last_at else last or last_at
+    return Groups(dict(countries), dict(cohorts), dict(languages), latest, n, first, last)
+
+
+def scan_group_counts(survey_id: int, filter_: ResultFilter | None = None) -> Groups:
+    """Count the respondent groups from the responses themselves (any filter; cost grows with responses)."""
+    filter_ = filter_ or ResultFilter()
+
+    def by(column) -> dict[Any, int]:
+        return dict(db.session.execute(
+            select(column, func.count()).where(complete_condition(survey_id)).group_by(column)).all())
+
+    n, first, last = db.session.execute(
+        select(func.count(), func.min(Response.submitted_at), func.max(Response.submitted_at))
+        .where(complete_condition(survey_id), *filter_.response_conditions())
+    ).one()
+    latest = db.session.execute(
+        select(func.max(Response.submitted_at)).where(complete_condition(survey_id))).scalar()
+    return Groups(by(Response.country), by(Response.cohort), by(Response.language), _aware(latest), n,
+                  _aware(first), _aware(last))
 
 
 def withheld_groups(counts: dict[Any, int], minimum: int, always: set[Any] = frozenset()) -> set[Any]:
@@ -259,15 +329,16 @@ class Disclosure:
     languages: frozenset[str]
 
 
-def disclosure_rules(survey: Survey) -> Disclosure:
-    """Work out the publishable countries, regions, cohorts and languages in four small GROUP BYs.
+def disclosure_rules(survey: Survey, groups: Groups | None = None) -> Disclosure:
+    """Work out the publishable countries, regions, cohorts and languages from the group counts.
 
     A country is withheld when it has fewer complete responses than the minimum; within each
     region, if the withheld countries hold between 1 and minimum-1 responses, the region's
     smallest shown country is withheld as well, so region minus countries never isolates them.
     """
+    groups = groups or group_counts(survey.id)
     minimum = survey.min_group_size
-    by_country = country_response_counts(survey.id)
+    by_country = groups.countries
     withheld = withheld_groups(by_country, minimum, always={None})
     by_region: dict[str, dict[str | None, int]] = defaultdict(dict)
     for country, n in by_country.items():
@@ -279,8 +350,7 @@ def disclosure_rules(survey: Survey) -> Disclosure:
             if shown:
                 withheld.add(shown[0])
     region_counts = {r: sum(m.values()) for r, m in by_region.items()}
-    cohorts = _group_counts(survey.id, Response.cohort)
-    languages = _group_counts(survey.id, Response.language)
+    cohorts, languages = groups.cohorts, groups.languages
     return Disclosure(
         minimum=minimum,
         countries=frozenset(c for c in by_country if c not in withheld),
@@ -289,13 +359,6 @@ def disclosure_rules(survey: Survey) -> Disclosure:
         cohorts=frozenset(c for c in cohorts if c not in withheld_groups(cohorts, minimum, always={None})),
         languages=frozenset(lang for lang in languages if lang not in withheld_groups(languages, minimum)),
     )
-
-
-def _group_counts(survey_id: int, column) -> dict[Any, int]:
-    rows = db.session.execute(
-        select(column, func.count()).where(complete_condition(survey_id)).group_by(column)
-    ).all()
-    return {value: n for value, n in rows}
 
 
 def suppress_small_groups(survey: Survey, filter_: ResultFilter, rules: Disclosure, n: int) -> str:
@@ -312,8 +375,12 @@ def suppress_small_groups(survey: Survey, filter_: ResultFilter, rules: Disclosu
     return ""
 
 
-def status_counts(survey_id: int, filter_: ResultFilter | None = None) -> StatusCounts:
-    """Invited, opened, partial and completed counts, in three grouped queries."""
+def status_counts(survey_id: int, filter_: ResultFilter | None = None, completed: int | None = None) -> StatusCounts:
+    """Invited, opened, partial and completed counts; pass `completed` when the totals already know it.
+
+    Partial responses are counted through the status index (a few per cent of responses);
+    complete ones are counted here only when not given.
+    """
     filter_ = filter_ or ResultFilter()
     inv = select(
         func.count(),
@@ -324,15 +391,15 @@ def status_counts(survey_id: int, filter_: ResultFilter | None = None) -> Status
         inv = inv.join(Participant, Participant.id == Invitation.participant_id).where(
             *filter_.participant_conditions())
     invited, opened, completed_invited = db.session.execute(inv).one()
-    by_status = dict(db.session.execute(
-        select(Response.status, func.count()).where(Response.survey_id == survey_id,
-                                                    *filter_.response_conditions())
-        .group_by(Response.status)
-    ).all())
+    def count(status: ResponseStatus) -> int:
+        return db.session.execute(
+            select(func.count()).select_from(Response)
+            .where(Response.status == status.value, Response.survey_id == survey_id, *filter_.response_conditions())
+        ).scalar_one()
+
     return StatusCounts(
-        invited=invited or 0, opened=opened or 0,
-        partial=by_status.get(ResponseStatus.PARTIAL.value, 0),
-        completed=by_status.get(ResponseStatus.COMPLETE.value, 0),
+        invited=invited or 0, opened=opened or 0, partial=count(ResponseStatus.PARTIAL),
+        completed=count(ResponseStatus.COMPLETE) if completed is None else completed,
         completed_invited=completed_invited or 0,
     )
 
@@ -343,31 +410,35 @@ def _is_country_question(question: Question) -> bool:
     return len(choices) > 50 and all(o.code.upper() in known for o in choices)
 
 
-def summarise(survey: Survey, filter_: ResultFilter | None = None, lang: str = "en") -> SurveyResults:
-    """Aggregate every question for the filtered, publishable group in a handful of GROUP BY queries."""
+def summarise(survey: Survey, filter_: ResultFilter | None = None, lang: str = "en", *,
+              from_totals: bool | None = None) -> SurveyResults:
+    """Aggregate every question for the filtered, publishable group.
+
+    Without a filter, or with country and region filters, the figures come from the running
+    totals (survey_app/services/totals.py), whose size does not grow with the responses; cohort
+    and language filters count the answers in a handful of GROUP BY queries. Both give the same
+    results (tests/results/test_totals.py); from_totals forces one or the other.
+    """
     filter_ = filter_ or ResultFilter()
-    rules = disclosure_rules(survey)
-    where = [complete_condition(survey.id), *filter_.response_conditions()]
-    n, first, last = db.session.execute(
-        select(func.count(), func.min(Response.submitted_at), func.max(Response.submitted_at)).where(*where)
-    ).one()
-    completed_all, latest = db.session.execute(
-        select(func.count(), func.max(Response.submitted_at)).where(complete_condition(survey.id))
-    ).one()
-    first, last, latest = (_aware(v) for v in (first, last, latest))
-    reason = suppress_small_groups(survey, filter_, rules, n)
+    if from_totals is None:
+        from_totals = filter_.totals_suffice
+    groups = group_counts(survey.id, filter_) if from_totals else scan_group_counts(survey.id, filter_)
+    rules = disclosure_rules(survey, groups)
+    reason = suppress_small_groups(survey, filter_, rules, groups.n)
     results = SurveyResults(
         survey_id=survey.id, slug=survey.slug, title=survey.text(survey.title, lang), language=lang,
-        filter=filter_, min_group_size=survey.min_group_size, status=status_counts(survey.id, filter_),
-        completed_all=completed_all, completed=n if not reason else 0,
+        filter=filter_, min_group_size=survey.min_group_size,
+        status=status_counts(survey.id, filter_, completed=groups.n),
+        completed_all=groups.completed_all, completed=groups.n if not reason else 0,
         withheld=bool(reason), withheld_reason=reason, questions=[], crosstab=None,
-        period_start=survey.opens_at or first, period_end=survey.closes_at or last,
-        latest_submission=latest, data_version=data_version(survey, completed_all, latest),
+        period_start=survey.opens_at or groups.first, period_end=survey.closes_at or groups.last,
+        latest_submission=groups.latest, data_version=data_version(survey, groups.completed_all, groups.latest),
     )
     if reason:
         return results
-    results.questions = _question_results(survey, where, lang, rules)
-    results.crosstab = crosstab(survey, where, lang)
+    tallies = totals_tallies(survey, filter_) if from_totals else scan_tallies(survey, filter_)
+    results.questions = _question_results(survey, tallies, lang, rules)
+    results.crosstab = crosstab(survey, tallies.crosstab, lang)
     return results
 
 
@@ -389,18 +460,87 @@ def data_version(survey: Survey, completed: int, latest: datetime | None) -> str
     return f"r{survey.revision}-n{completed}-{stamp}-{digest}"
 
 
-def _question_results(survey: Survey, where: list[ColumnElement[bool]], lang: str,
-                      rules: Disclosure) -> list[QuestionResult]:
+@dataclass
+class Tallies:
+    """What the question figures are computed from, read from the totals or counted from answers.
+
+    counts: choice answers per (item, option), option not blank; bases and texts: responses that
+    answered and texts given, per question; ranks: (ranked by, sum of ranks, ranked first) per
+    item; numbers: (count, sum, min, max); categories: {option: {category: n}}; crosstab:
+    {country: {option: n}} for the cross-tab question.
+    """
+
+    counts: dict[int, dict[tuple[str, str], int]] = field(default_factory=lambda: defaultdict(dict))
+    other_texts: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    bases: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    texts: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    ranks: dict[int, dict[str, tuple[int, int, int]]] = field(default_factory=lambda: defaultdict(dict))
+    numbers: dict[int, tuple[int, int, int | None, int | None]] = field(default_factory=dict)
+    categories: dict[int, dict[str, dict[str, int]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(dict)))
+    crosstab: dict[str | None, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+
+
+def _distinct_types() -> set[str]:
+    return {t.value for t in QuestionType} - {QuestionType.SINGLE.value, QuestionType.LIKERT.value,
+                                              QuestionType.MATRIX.value}
+
+
+def totals_tallies(survey: Survey, filter_: ResultFilter) -> Tallies:
+    """Sum the running totals over countries: two queries whose size is set by the survey, not its responses."""
+    types = {q.id: q.type for q in survey.questions}
+    distinct = _distinct_types()
+    where = [AnswerTotal.survey_id == survey.id, *filter_._conditions(AnswerTotal.country, None, None)]
+    keys = (AnswerTotal.question_id, AnswerTotal.item_code, AnswerTotal.option_code, AnswerTotal.number,
+            AnswerTotal.category)
+    rows = db.session.execute(
+        select(*keys, func.sum(AnswerTotal.answers), func.sum(AnswerTotal.numbers), func.sum(AnswerTotal.texts),
+               func.sum(AnswerTotal.respondents)).where(*where).group_by(*keys)
+    ).all()
+    tallies = Tallies()
+    for qid, item, option, number, category, answers, numbers, texts, respondents in rows:
+        qtype = types.get(qid)
+        if qtype in CHOICE_COUNT_TYPES and option and answers:
+            cell = tallies.counts[qid]
+            cell[(item, option)] = cell.get((item, option), 0) + answers
+            tallies.other_texts[qid] += texts
+        if qtype in distinct:
+            tallies.bases[qid] += respondents
+            tallies.texts[qid] += texts
+        if qtype == QuestionType.RANKING.value and numbers:
+            ranked, total, firsts = tallies.ranks[qid].get(item, (0, 0, 0))
+            tallies.ranks[qid][item] = (ranked + numbers, total + number * numbers,
+                                        firsts + (numbers if number == 1 else 0))
+        if qtype == QuestionType.NUMBER.value and numbers:
+            count, total, low, high = tallies.numbers.get(qid, (0, 0, None, None))
+            tallies.numbers[qid] = (count + numbers, total + number * numbers,
+                                    number if low is None else min(low, number),
+                                    number if high is None else max(high, number))
+        if category and answers:
+            found = tallies.categories[qid][option]
+            found[category] = found.get(category, 0) + answers
+    question = crosstab_question(survey)
+    if question is not None:
+        for country, option, n in db.session.execute(
+            select(AnswerTotal.country, AnswerTotal.option_code, func.sum(AnswerTotal.answers))
+            .where(*where, AnswerTotal.question_id == question.id, AnswerTotal.option_code != "")
+            .group_by(AnswerTotal.country, AnswerTotal.option_code)
+        ).all():
+            if n:
+                tallies.crosstab[country or None][option] = n
+    return tallies
+
+
+def scan_tallies(survey: Survey, filter_: ResultFilter) -> Tallies:
+    """Count every answer of the filtered complete responses in GROUP BY queries (any filter)."""
+    where = [complete_condition(survey.id), *filter_.response_conditions()]
     questions = list(survey.questions)
     choice_ids = [q.id for q in questions if q.type in CHOICE_COUNT_TYPES]
     ranking_ids = [q.id for q in questions if q.type == QuestionType.RANKING.value]
-    distinct_ids = [q.id for q in questions if q.type not in {QuestionType.SINGLE.value, QuestionType.LIKERT.value,
-                                                                  QuestionType.MATRIX.value}]
+    distinct_ids = [q.id for q in questions if q.type in _distinct_types()]
     number_ids = [q.id for q in questions if q.type == QuestionType.NUMBER.value]
     joined = select().select_from(Answer).join(Response, Response.id == Answer.response_id).where(*where)
-
-    counts: dict[int, dict[tuple[str, str], int]] = defaultdict(dict)
-    other_texts: dict[int, int] = defaultdict(int)
+    tallies = Tallies()
     if choice_ids:
         rows = db.session.execute(
             joined.add_columns(Answer.question_id, Answer.item_code, Answer.option_code, func.count(),
@@ -409,10 +549,8 @@ def _question_results(survey: Survey, where: list[ColumnElement[bool]], lang: st
             .group_by(Answer.question_id, Answer.item_code, Answer.option_code)
         ).all()
         for qid, item, option, count, with_text in rows:
-            counts[qid][(item, option)] = count
-            other_texts[qid] += with_text
-    bases: dict[int, int] = {}
-    texts: dict[int, int] = {}
+            tallies.counts[qid][(item, option)] = count
+            tallies.other_texts[qid] += with_text
     if distinct_ids:
         rows = db.session.execute(
             joined.add_columns(Answer.question_id, func.count(func.distinct(Answer.response_id)),
@@ -421,51 +559,71 @@ def _question_results(survey: Survey, where: list[ColumnElement[bool]], lang: st
             .group_by(Answer.question_id)
         ).all()
         for qid, base, with_text in rows:
-            bases[qid] = base
-            texts[qid] = with_text
-    ranks: dict[int, dict[str, tuple[int, float, int]]] = defaultdict(dict)
+            tallies.bases[qid] = base
+            tallies.texts[qid] = with_text
     if ranking_ids:
         rows = db.session.execute(
-            joined.add_columns(Answer.question_id, Answer.item_code, func.count(), func.avg(Answer.number),
+            joined.add_columns(Answer.question_id, Answer.item_code, func.count(), func.sum(Answer.number),
                                func.sum(case((Answer.number == 1, 1), else_=0)))
             .where(Answer.question_id.in_(ranking_ids), Answer.number.is_not(None))
             .group_by(Answer.question_id, Answer.item_code)
         ).all()
-        for qid, item, count, mean, firsts in rows:
-            ranks[qid][item] = (count, float(mean) if mean is not None else None, int(firsts or 0))
-    numbers: dict[int, NumberSummary] = {}
+        for qid, item, count, total, firsts in rows:
+            tallies.ranks[qid][item] = (count, int(total or 0), int(firsts or 0))
     if number_ids:
         rows = db.session.execute(
-            joined.add_columns(Answer.question_id, func.count(Answer.number), func.avg(Answer.number),
+            joined.add_columns(Answer.question_id, func.count(Answer.number), func.sum(Answer.number),
                                func.min(Answer.number), func.max(Answer.number))
             .where(Answer.question_id.in_(number_ids)).group_by(Answer.question_id)
         ).all()
-        for qid, count, mean, low, high in rows:
-            numbers[qid] = NumberSummary(count, round(float(mean), 2) if mean is not None else None, low, high)
-    categories = _category_counts(joined)
+        for qid, count, total, low, high in rows:
+            tallies.numbers[qid] = (count, int(total or 0), low, high)
+    for qid, option, category, count in db.session.execute(
+        joined.add_columns(Answer.question_id, Answer.option_code, Answer.category, func.count())
+        .where(Answer.category.is_not(None), Answer.category != "")
+        .group_by(Answer.question_id, Answer.option_code, Answer.category)
+    ).all():
+        tallies.categories[qid][option][category] = count
+    question = crosstab_question(survey)
+    if question is not None:
+        for country, option, count in db.session.execute(
+            joined.add_columns(Response.country, Answer.option_code, func.count())
+            .where(Answer.question_id == question.id, Answer.option_code != "")
+            .group_by(Response.country, Answer.option_code)
+        ).all():
+            tallies.crosstab[country][option] = count
+    return tallies
 
+
+def _mean(total: int, count: int) -> float | None:
+    """Mean to two decimals, computed the same way whichever source the sums came from."""
+    return round(total / count, 2) if count else None
+
+
+def _question_results(survey: Survey, tallies: Tallies, lang: str, rules: Disclosure) -> list[QuestionResult]:
     results = []
-    for question in questions:
+    for question in survey.questions:
         label = survey.text(question.label, lang)
         result = QuestionResult(code=question.code, type=question.type, label=label, base=0,
-                                other_texts=other_texts.get(question.id, 0), texts=texts.get(question.id, 0))
-        qcounts = counts.get(question.id, {})
+                                other_texts=tallies.other_texts.get(question.id, 0),
+                                texts=tallies.texts.get(question.id, 0))
+        qcounts = tallies.counts.get(question.id, {})
         if question.type in (QuestionType.SINGLE.value, QuestionType.LIKERT.value, QuestionType.MULTIPLE.value):
             if question.type == QuestionType.MULTIPLE.value:
-                result.base = bases.get(question.id, 0)
+                result.base = tallies.bases.get(question.id, 0)
                 result.note = ("Percentages do not add up to 100 % because respondents could choose "
                                "more than one answer.")
             else:
                 result.base = sum(qcounts.values())
             result.options = _option_counts(survey, question, qcounts, result.base, lang,
-                                            categories.get(question.id, {}))
+                                            tallies.categories.get(question.id, {}))
             if question.type != QuestionType.LIKERT.value:
                 result.options.sort(key=lambda o: (-o.count, o.label.casefold()))
             if _is_country_question(question):
                 _withhold_small_countries(result, rules)
         elif question.type == QuestionType.MATRIX.value:
             result.scale = [(o.code, survey.text(o.label, lang)) for o in question.choices]
-            row_bases = defaultdict(int)
+            row_bases: dict[str, int] = defaultdict(int)
             for (item, _option), count in qcounts.items():
                 row_bases[item] += count
             result.base = max(row_bases.values(), default=0)
@@ -478,35 +636,22 @@ def _question_results(survey: Survey, where: list[ColumnElement[bool]], lang: st
                 ]))
             result.note = "Each row's percentages are of the respondents who answered that row."
         elif question.type == QuestionType.RANKING.value:
-            result.base = bases.get(question.id, 0)
+            result.base = tallies.bases.get(question.id, 0)
             for option in question.choices:
-                count, mean, firsts = ranks.get(question.id, {}).get(option.code, (0, None, 0))
+                count, total, firsts = tallies.ranks.get(question.id, {}).get(option.code, (0, 0, 0))
                 result.ranks.append(RankItem(option.code, survey.text(option.label, lang), count,
-                                             round(mean, 2) if mean is not None else None,
-                                             firsts, percent(firsts, result.base)))
+                                             _mean(total, count), firsts, percent(firsts, result.base)))
             result.ranks.sort(key=lambda r: (r.mean_rank is None, r.mean_rank or 0, r.label.casefold()))
             result.note = ("Mean rank: 1 is the most preferred. First choice: share of respondents "
                            "who ranked the item first.")
         elif question.type == QuestionType.NUMBER.value:
-            result.number = numbers.get(question.id, NumberSummary(0, None, None, None))
-            result.base = result.number.count
+            count, total, low, high = tallies.numbers.get(question.id, (0, 0, None, None))
+            result.number = NumberSummary(count, _mean(total, count), low, high)
+            result.base = count
         else:
-            result.base = bases.get(question.id, 0)
+            result.base = tallies.bases.get(question.id, 0)
         results.append(result)
     return results
-
-
-def _category_counts(joined) -> dict[int, dict[str, dict[str, int]]]:
-    """Categorised "Other" texts per question and option: {qid: {option: {category: n}}}."""
-    rows = db.session.execute(
-        joined.add_columns(Answer.question_id, Answer.option_code, Answer.category, func.count())
-        .where(Answer.category.is_not(None), Answer.category != "")
-        .group_by(Answer.question_id, Answer.option_code, Answer.category)
-    ).all()
-    found: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
-    for qid, option, category, count in rows:
-        found[qid][option][category] = count
-    return found
 
 
 def _option_counts(survey: Survey, question: Question, qcounts: dict[tuple[str, str], int], base: int,
@@ -549,20 +694,15 @@ def crosstab_question(survey: Survey) -> Question | None:
     return None
 
 
-def crosstab(survey: Survey, where: list[ColumnElement[bool]], lang: str = "en") -> CrossTab | None:
+def crosstab(survey: Survey, by_country: dict[str | None, dict[str, int]], lang: str = "en") -> CrossTab | None:
     """Cross the flagged question by world region; regions below the minimum are shown as withheld."""
     question = crosstab_question(survey)
     if question is None:
         return None
-    rows = db.session.execute(
-        select(Response.country, Answer.option_code, func.count())
-        .select_from(Answer).join(Response, Response.id == Answer.response_id)
-        .where(*where, Answer.question_id == question.id, Answer.option_code != "")
-        .group_by(Response.country, Answer.option_code)
-    ).all()
     cells: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for country, option, count in rows:
-        cells[region_of(country) or UNKNOWN_COUNTRY][option] += count
+    for country, options in by_country.items():
+        for option, count in options.items():
+            cells[region_of(country) or UNKNOWN_COUNTRY][option] += count
     minimum = survey.min_group_size
     bases = {code: sum(cells[code].values()) for code in cells}
     withheld = withheld_groups(bases, minimum)
@@ -722,6 +862,7 @@ def set_category(survey: Survey, answer_id: int, category: str) -> Answer:
     if option is None or not option.is_other:
         raise ResultsError("Only \"Other – please specify\" answers can be categorised.")
     category = " ".join(category.split())[:CATEGORY_MAX]
+    totals.recategorise(answer, category or None)
     answer.category = category or None
     audit.record("results.other_categorised", survey.id, answer_id=answer.id, cleared=not category)
     db.session.commit()
@@ -745,17 +886,28 @@ class Quote:
 
 def approved_quotes(survey: Survey, lang: str = "en", limit: int = 30) -> list[Quote]:
     """Quotes staff approved whose respondent said yes, from publishable complete responses only."""
-    consented = _consented_responses(survey)
-    if consented is None:
+    question = consent_question(survey)
+    if question is None:
         return []
     labels = {q.id: survey.text(q.label, lang) for q in survey.questions}
-    rows = db.session.execute(
-        select(Answer.text, Answer.question_id, Response.language)
-        .join(Response, Response.id == Answer.response_id)
-        .where(complete_condition(survey.id), Answer.quote_approved.is_(True),
-               Answer.text.is_not(None), Answer.response_id.in_(consented))
-        .order_by(Answer.question_id, Answer.id).limit(limit)
+    # Two small steps rather than one join, which planners drive from the responses: the
+    # approved answers through the partial index ix_answers_quote_approved ("= true" matches
+    # it), then which of their responses are complete and consented. Cost follows approvals.
+    candidates = db.session.execute(
+        select(Answer.text, Answer.question_id, Answer.response_id)
+        .where(Answer.quote_approved == true(), Answer.question_id.in_(list(labels)), Answer.text.is_not(None))
+        .order_by(Answer.question_id, Answer.id)
     ).all()
+    if not candidates:
+        return []
+    consent = aliased(Answer)
+    languages = dict(db.session.execute(
+        select(Response.id, Response.language)
+        .where(Response.id.in_({c.response_id for c in candidates}), complete_condition(survey.id),
+               exists().where(consent.response_id == Response.id, consent.question_id == question.id,
+                              consent.option_code == "yes"))
+    ).all())
+    rows = [(text, qid, languages[rid]) for text, qid, rid in candidates if rid in languages][:limit]
     return [Quote(text, labels.get(qid, ""), language) for text, qid, language in rows]
 
 

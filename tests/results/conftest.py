@@ -9,6 +9,7 @@ from sqlalchemy import select
 from survey_app.dev.generate import generate
 from survey_app.extensions import db
 from survey_app.models import Answer, Participant, Question, Response, Survey
+from survey_app.services import totals
 
 TINY_COUNTRY = "IS"  # Iceland: two respondents, below the minimum group size of 5
 QUOTES = {
@@ -47,6 +48,8 @@ def add_quote(survey: Survey, text: str, consent: str | None, approved: bool, la
     _answer(response.id, questions["suggestions"], text=text, quote_approved=approved)
     if consent:
         _answer(response.id, questions["quote_ok"], option_code=consent)
+    db.session.flush()
+    totals.add_response(response.id)  # what submit_response does for a response completed by hand
 
 
 @pytest.fixture
