@@ -171,8 +171,9 @@ def _ensure_response(link: RespondentLink, language: str, values: dict[str, obje
     """
     if link.response is not None:
         return link.response, False
-    assert link.invitation is not None
     invitation = link.invitation
+    if invitation is None:  # an open-link response is created at the start, never here
+        raise ValueError("a resume link without its response")
     anonymous = link.survey.anonymous
     started = _stamp(anonymous)
     row = {"survey_id": link.survey.id, "invitation_id": invitation.id, "language": language,
