@@ -83,6 +83,9 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "ITP Surveys <itp-surveys@localhost>")
     MAIL_MAX_PER_MINUTE = _env_int("MAIL_MAX_PER_MINUTE", 0)
     MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 5)
+    # Messages sent between two ledger commits: more is faster, but a killed worker may leave up
+    # to this many 'uncertain' (never resent; staff decide). One when MAIL_MAX_PER_MINUTE is set.
+    MAIL_SEND_GROUP = _env_int("MAIL_SEND_GROUP", 20)
     # Both default to files under the app's INSTANCE_PATH (filled in by create_app).
     MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR") or None
 

@@ -1,21 +1,23 @@
 """Invitations and reminders through the delivery ledger: each message sent at most once.
 
 Ledger rows are inserted queued (one per participant, kind and round, guarded by a unique
-constraint); workers claim them atomically (queued -> sending), mark each one in flight by
-setting its Message-ID in a committed transaction just before SMTP, and record the outcome.
-A row left "sending" with a Message-ID after a crash becomes "uncertain" and is never resent
-automatically; a row left "sending" without one goes back to "queued".
+constraint); workers claim them atomically (queued -> sending), mark them in flight a group at
+a time by setting their Message-IDs in a committed transaction before any of them reaches SMTP,
+and record the group's outcomes in the transaction that marks the next group. A row left
+"sending" with a Message-ID after a crash becomes "uncertain" and is never resent automatically;
+a row left "sending" without one goes back to "queued".
 """
 from __future__ import annotations
 
 import enum
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy import and_, case, delete, exists, func, insert, literal, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,7 +37,11 @@ from ..models import (
 from ..models.base import utcnow
 from . import audit, mailer, tokens
 
+log = logging.getLogger(__name__)
+
 CLAIM_SIZE = 100
+# Messages marked in flight per transaction: the most a killed worker can leave "uncertain".
+SEND_GROUP = 20
 ACTIVE_STATES = (DeliveryState.QUEUED.value, DeliveryState.SENDING.value, DeliveryState.RETRY.value)
 TEXT_KEYS = ("subject", "opening", "reminder_subject", "reminder_opening")
 
@@ -91,10 +97,11 @@ def save_texts(survey: Survey, language: str, values: dict[str, str]) -> None:
 
 def _renderer(survey: Survey, kind: str) -> Callable[[str], mailer.RenderedTemplate]:
     cache: dict[str, mailer.RenderedTemplate] = {}
-    languages = set(survey.languages or [survey.base_language])
+    base = survey.base_language  # read once: the survey is expired by every commit while a batch is sent
+    languages = set(survey.languages or [base])
 
     def get(language: str | None) -> mailer.RenderedTemplate:
-        lang = language if language in languages else survey.base_language
+        lang = language if language in languages else base
         if lang not in cache:
             closes = survey.closes_at.strftime("%d %B %Y") if survey.closes_at else ""
             cache[lang] = mailer.render_template_for(kind, lang, survey.text(survey.title, lang),
@@ -244,8 +251,34 @@ def send_reminders(survey: Survey, round_: int | None = None, actor: StaffUser |
 
 # --- sending -----------------------------------------------------------------------------------
 
-def _claim(batch_id: int, limit: int) -> tuple[datetime, list[int]]:
-    """Move up to `limit` due rows to "sending" in one committed statement and return their ids."""
+@dataclass(frozen=True)
+class _Claimed:
+    """A claimed ledger row with what its message needs, read in the claiming transaction."""
+
+    id: int
+    kind: str
+    attempts: int
+    name: str
+    email: str
+    language: str | None
+    token_seed: bytes
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """A message handed to the transport, with the answer still to be recorded in the ledger."""
+
+    delivery_id: int
+    message_id: str
+    attempt: int
+    result: mailer.SendResult
+
+
+def _claim(batch_id: int, limit: int) -> tuple[datetime, int, list[_Claimed]]:
+    """Move up to `limit` due rows to "sending" and read their recipients in one transaction.
+
+    Returns the claim's time (its identity), how many rows were claimed and the sendable ones.
+    """
     now = utcnow()
     due = or_(Delivery.state == DeliveryState.QUEUED.value,
               and_(Delivery.state == DeliveryState.RETRY.value, Delivery.next_attempt_at <= now))
@@ -258,8 +291,54 @@ def _claim(batch_id: int, limit: int) -> tuple[datetime, list[int]]:
                  .returning(Delivery.id)
                  .execution_options(synchronize_session=False))
     ids = sorted(db.session.execute(statement).scalars().all())
+    rows = [_Claimed(*row) for row in db.session.execute(
+        select(Delivery.id, Delivery.kind, Delivery.attempts, Participant.name, Participant.email,
+               Participant.language, Invitation.token_seed)
+        .join(Participant, Participant.id == Delivery.participant_id)
+        .join(Invitation, Invitation.participant_id == Participant.id)
+        .where(Delivery.id.in_(ids)).order_by(Delivery.id)
+    ).all()] if ids else []
+    orphans = sorted(set(ids) - {row.id for row in rows})
+    if orphans:  # the participant lost its invitation meanwhile
+        db.session.execute(
+            update(Delivery).where(Delivery.id.in_(orphans), Delivery.state == DeliveryState.SENDING.value,
+                                   Delivery.claimed_at == now)
+            .values(state=DeliveryState.CANCELLED.value, last_error="participant has no invitation", updated_at=now)
+            .execution_options(synchronize_session=False))
     db.session.commit()
-    return now, ids
+    return now, len(ids), rows
+
+
+def _start_group(group: list[_Claimed], claimed_at: datetime) -> tuple[dict[int, tuple[str, int]], int]:
+    """Mark a group in flight (its Message-IDs) in one UPDATE that re-checks opt-outs and completion.
+
+    Returns id -> (Message-ID, attempt) for the rows now in flight, and how many were cancelled.
+    The caller commits before the first of them reaches SMTP.
+    """
+    now = utcnow()
+    message_ids = {row.id: mailer.new_message_id() for row in group}
+    opted_out = exists().where(Participant.id == Delivery.participant_id, Participant.opted_out_at.is_not(None))
+    completed = exists().where(Invitation.participant_id == Delivery.participant_id,
+                               or_(Invitation.completed_at.is_not(None),
+                                   Invitation.status == InvitationStatus.COMPLETED.value))
+    needless = or_(opted_out, and_(Delivery.kind == DeliveryKind.REMINDER.value, completed))
+    ours = and_(Delivery.id.in_(list(message_ids)), Delivery.state == DeliveryState.SENDING.value,
+                Delivery.claimed_at == claimed_at, Delivery.message_id.is_(None))
+    started = db.session.execute(
+        update(Delivery).where(ours, ~needless)
+        .values(message_id=case(message_ids, value=Delivery.id), attempts=Delivery.attempts + 1, claimed_at=now)
+        .returning(Delivery.id).execution_options(synchronize_session=False)
+    ).scalars().all()
+    cancelled = 0
+    if len(started) < len(group):  # rows not started were cancelled here or reclaimed by recovery meanwhile
+        cancelled = db.session.execute(
+            update(Delivery).where(ours, needless)
+            .values(state=DeliveryState.CANCELLED.value, updated_at=now,
+                    last_error=case((opted_out, "opted out"), else_="completed before the reminder went out"))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    attempts = {row.id: row.attempts + 1 for row in group}
+    return {delivery_id: (message_ids[delivery_id], attempts[delivery_id]) for delivery_id in started}, cancelled
 
 
 def _wait_for_rate(limit: int) -> int:
@@ -285,104 +364,137 @@ class BatchRun:
     next_due: datetime | None = None
 
 
+def send_group_size() -> int:
+    """How many messages are marked in flight together: one when a rate cap paces sends anyway."""
+    config = current_app.config
+    if int(config.get("MAIL_MAX_PER_MINUTE") or 0) > 0:
+        return 1
+    return max(1, int(config.get("MAIL_SEND_GROUP") or SEND_GROUP))
+
+
 def process_batch(batch_id: int, max_messages: int | None = None,
                   on_progress: Callable[[int], None] | None = None) -> BatchRun:
-    """Send the due messages of a batch until none is left (or max_messages were handled)."""
+    """Send the due messages of a batch until none is left (or max_messages were handled).
+
+    Per group of send_group_size() messages, one transaction records the previous group's
+    outcomes and marks this group in flight; a worker killed mid-group leaves at most that many
+    rows "sending" with a Message-ID, which recovery turns "uncertain" (never resent).
+    """
     run = BatchRun()
     batch = db.session.get(MailBatch, batch_id)
     if batch is None:
         return run
     survey = db.session.get(Survey, batch.survey_id)
+    survey_id = survey.id
     renderers = {kind.value: _renderer(survey, kind.value) for kind in DeliveryKind}
     config = current_app.config
     per_minute = int(config.get("MAIL_MAX_PER_MINUTE") or 0)
     interval = 60.0 / per_minute if per_minute > 0 else 0.0
     max_attempts = int(config.get("MAIL_MAX_ATTEMPTS") or 5)
     retry_base = float(config.get("MAIL_RETRY_BASE_SECONDS", 60))
+    group_size = send_group_size()
     transport = mailer.make_transport()
+    claimed_at: datetime | None = None
+    unrecorded: list[_Attempt] = []  # answered by the server, not yet in the ledger
+    untried: dict[int, str] = {}  # in flight in the ledger, not yet handed to the transport
     last_sent = 0.0
+    completed = False
     try:
         while max_messages is None or run.handled < max_messages:
             limit = _wait_for_rate(per_minute)
             if max_messages is not None:
                 limit = min(limit, max_messages - run.handled)
-            claimed_at, ids = _claim(batch_id, limit)
-            if not ids:
+            claimed_at, claimed, rows = _claim(batch_id, limit)
+            if not claimed:
                 break
-            rows = db.session.execute(
-                select(Delivery.id, Delivery.kind, Delivery.attempts, Participant.name, Participant.email,
-                       Participant.language, Participant.opted_out_at, Invitation.token_seed,
-                       Invitation.status, Invitation.completed_at)
-                .join(Participant, Participant.id == Delivery.participant_id)
-                .join(Invitation, Invitation.participant_id == Participant.id)
-                .where(Delivery.id.in_(ids)).order_by(Delivery.id)
-            ).all()
-            db.session.commit()
-            found = {row.id for row in rows}
-            for orphan in set(ids) - found:  # participant lost its invitation meanwhile
-                _finish(orphan, None, DeliveryState.CANCELLED, "participant has no invitation")
-            for row in rows:
-                if row.opted_out_at is not None or (
-                        row.kind == DeliveryKind.REMINDER.value
-                        and (row.completed_at is not None or row.status == InvitationStatus.COMPLETED.value)):
-                    _finish(row.id, None, DeliveryState.CANCELLED,
-                            "opted out" if row.opted_out_at else "completed before the reminder went out",
-                            claimed_at=claimed_at)
+            for start in range(0, len(rows), group_size):
+                group = rows[start:start + group_size]
+                _record_all(unrecorded, max_attempts, retry_base)
+                in_flight, cancelled = _start_group(group, claimed_at)
+                db.session.commit()  # the Message-IDs are durable before any of them reaches SMTP
+                unrecorded = []
+                untried = {delivery_id: message_id for delivery_id, (message_id, _) in in_flight.items()}
+                run.handled += cancelled
+                for row in group:
+                    if row.id not in in_flight:  # cancelled, or reclaimed by recovery: someone else owns it
+                        continue
+                    message_id, attempt = in_flight[row.id]
+                    if interval:
+                        pause = last_sent + interval - time.monotonic()
+                        if pause > 0:
+                            time.sleep(pause)
+                        last_sent = time.monotonic()
+                    message = mailer.build_message(renderers[row.kind](row.language), row.name, row.email,
+                                                   personal_link(row.token_seed), optout_link(row.token_seed),
+                                                   message_id)
+                    if isinstance(transport, mailer.OutboxTransport):
+                        transport.current_name = mailer.outbox_filename(survey_id, row.id, attempt)
+                    del untried[row.id]
+                    # Appended only once the transport answered: "sent" means the server said 250.
+                    unrecorded.append(_Attempt(row.id, message_id, attempt, transport.send(message, row.email)))
                     run.handled += 1
-                    continue
-                message_id = mailer.new_message_id()
-                attempt = row.attempts + 1
-                # One transaction records the previous outcome and marks this message in flight.
-                started = db.session.execute(
-                    update(Delivery)
-                    .where(Delivery.id == row.id, Delivery.state == DeliveryState.SENDING.value,
-                           Delivery.claimed_at == claimed_at, Delivery.message_id.is_(None))
-                    .values(message_id=message_id, attempts=attempt, claimed_at=utcnow())
-                    .execution_options(synchronize_session=False)
-                ).rowcount
-                db.session.commit()
-                if not started:  # reclaimed by recovery meanwhile: someone else owns it now
-                    continue
-                if interval:
-                    pause = last_sent + interval - time.monotonic()
-                    if pause > 0:
-                        time.sleep(pause)
-                    last_sent = time.monotonic()
-                message = mailer.build_message(renderers[row.kind](row.language), row.name, row.email,
-                                               personal_link(row.token_seed), optout_link(row.token_seed),
-                                               message_id)
-                if isinstance(transport, mailer.OutboxTransport):
-                    transport.current_name = mailer.outbox_filename(survey.id, row.id, attempt)
-                result = transport.send(message, row.email)
-                _record(row.id, message_id, result, attempt, max_attempts, retry_base, commit=False)
-                run.handled += 1
+            _record_all(unrecorded, max_attempts, retry_base)
             db.session.commit()
+            unrecorded = []
             if on_progress is not None:
                 on_progress(run.handled)
+        completed = True
     finally:
         transport.close()
-        try:
-            db.session.commit()  # the last message's outcome
-        except SQLAlchemyError:
-            db.session.rollback()  # its row stays "sending" and recovery marks it uncertain
-            raise
+        if not completed:
+            _settle_after_error(claimed_at, unrecorded, untried, max_attempts, retry_base)
     run.next_due = _finish_batch_if_done(batch_id)
     return run
 
 
-def _finish(delivery_id: int, message_id: str | None, state: DeliveryState, detail: str,
-            claimed_at: datetime | None = None) -> None:
-    query = update(Delivery).where(Delivery.id == delivery_id)
-    if message_id is not None:
-        query = query.where(Delivery.message_id == message_id,
-                            Delivery.state.in_((DeliveryState.SENDING.value, DeliveryState.UNCERTAIN.value)))
-    else:
-        query = query.where(Delivery.state == DeliveryState.SENDING.value)
+def _settle_after_error(claimed_at: datetime | None, unrecorded: list[_Attempt], untried: dict[int, str],
+                        max_attempts: int, retry_base: float) -> None:
+    """Record what the server answered and requeue what never reached it, so an error costs no resend."""
+    # Uncommitted at an error is at most these outcomes and the marking of a group that never
+    # reached SMTP: roll back and redo. If the database is unreachable, the rows stay "sending"
+    # and recovery turns them uncertain (in flight) or queued (never marked).
+    try:
+        db.session.rollback()
+        _record_all(unrecorded, max_attempts, retry_base)
         if claimed_at is not None:
-            query = query.where(Delivery.claimed_at == claimed_at)
-    db.session.execute(query.values(state=state.value, last_error=detail or None, updated_at=utcnow())
-                       .execution_options(synchronize_session=False))
-    db.session.commit()
+            _release(claimed_at, untried)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("could not record the outcomes of a batch interrupted by an error")
+
+
+def _release(claimed_at: datetime, untried: dict[int, str]) -> None:
+    """Requeue rows of this claim that never reached the transport (not yet marked, or marked unsent)."""
+    never_marked = and_(Delivery.claimed_at == claimed_at, Delivery.message_id.is_(None))
+    marked_unsent = tuple_(Delivery.id, Delivery.message_id).in_(list(untried.items()))
+    db.session.execute(
+        update(Delivery).where(Delivery.state == DeliveryState.SENDING.value, or_(never_marked, marked_unsent))
+        .values(state=DeliveryState.QUEUED.value, claimed_at=None, message_id=None, updated_at=utcnow(),
+                attempts=case((Delivery.message_id.is_(None), Delivery.attempts), else_=Delivery.attempts - 1))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _record_all(attempts: list[_Attempt], max_attempts: int, retry_base: float) -> None:
+    """Store a group's SMTP outcomes without committing: every "sent" in one UPDATE, the rest one by one."""
+    if not attempts:
+        return
+    sent = [(item.delivery_id, item.message_id) for item in attempts if item.result.outcome is mailer.Outcome.SENT]
+    if sent:
+        now = utcnow()
+        db.session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_([delivery_id for delivery_id, _ in sent]),  # lets SQLite use the key
+                   tuple_(Delivery.id, Delivery.message_id).in_(sent),
+                   Delivery.state.in_((DeliveryState.SENDING.value, DeliveryState.UNCERTAIN.value)))
+            .values(state=DeliveryState.SENT.value, sent_at=now, last_error=None, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    for item in attempts:
+        if item.result.outcome is not mailer.Outcome.SENT:
+            _record(item.delivery_id, item.message_id, item.result, item.attempt, max_attempts, retry_base,
+                    commit=False)
 
 
 def _record(delivery_id: int, message_id: str, result: mailer.SendResult, attempt: int, max_attempts: int,

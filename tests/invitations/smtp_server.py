@@ -1,10 +1,12 @@
 """A real SMTP server on 127.0.0.1 for the tests, able to inject the failures real servers produce."""
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiosmtpd.controller import Controller
@@ -29,11 +31,17 @@ class FaultyHandler:
     reject: recipients answered "550" at RCPT.
     drop_after_data: recipients whose connection is closed after the message data arrives,
     before any reply (the message is recorded as received: the server did get it).
+    on_data: called (in the server's thread) with each message as it arrives, before the reply.
+    hold_from: from this many messages received on, the reply waits until `release` is set, as a
+    server that got the data and has not answered yet (the message counts as received).
     """
 
     temporary: dict[str, int] = field(default_factory=dict)
     reject: set[str] = field(default_factory=set)
     drop_after_data: set[str] = field(default_factory=set)
+    on_data: Callable[[Received], None] | None = None
+    hold_from: int | None = None
+    release: threading.Event = field(default_factory=threading.Event)
     received: list[Received] = field(default_factory=list)
     attempts: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -50,8 +58,14 @@ class FaultyHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        item = Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
         with self.lock:
-            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+            self.received.append(item)
+            count = len(self.received)
+        if self.on_data is not None:
+            self.on_data(item)
+        if self.hold_from is not None and count >= self.hold_from:
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait)
         if set(envelope.rcpt_tos) & self.drop_after_data:
             server.transport.close()
             return "250 never seen"

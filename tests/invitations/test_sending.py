@@ -4,13 +4,14 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
 from survey_app.models import Delivery, Invitation, Participant, Survey
 from survey_app.models.base import utcnow
 from survey_app.services import invitations as invitation_service
-from survey_app.services import tokens
+from survey_app.services import mailer, tokens
 
 from .conftest import links_in
 
@@ -282,3 +283,123 @@ def test_cli_sends_with_wait_and_status_counts_match_what_the_server_received(ap
     remind = runner.invoke(args=["invitations", "remind", "legacy-projects", "--wait", "--yes"])
     assert remind.exit_code == 0, remind.output
     assert len(smtp.handler.per_recipient()) == 10
+
+
+# --- groups: several messages marked in flight, and their outcomes recorded, per transaction -------
+
+def _ledger(app) -> list[tuple[int, str, str | None]]:
+    """Every ledger row (id, state, Message-ID) in claim order, read on a connection of its own."""
+    with app.app_context():
+        return [tuple(row) for row in db.session.execute(
+            select(Delivery.id, Delivery.state, Delivery.message_id).order_by(Delivery.id)).all()]
+
+
+def test_a_group_is_in_flight_before_it_reaches_smtp_and_its_outcomes_are_recorded_together(
+        app, smtp, survey_id, import_fellows):
+    import_fellows(12)
+    app.config["MAIL_SEND_GROUP"] = 5
+    seen: list[tuple[str, list]] = []  # (Message-ID received, the ledger at that moment)
+    smtp.handler.on_data = lambda item: seen.append((item.message["Message-ID"], _ledger(app)))
+    _send_all(app, survey_id)
+
+    assert len(seen) == 12
+    for index, (message_id, ledger) in enumerate(seen):
+        start = index - index % 5
+        earlier, group, later = ledger[:start], ledger[start:start + 5], ledger[start + 5:]
+        # Earlier groups were recorded in the transaction that marked this one in flight.
+        assert [state for _, state, _ in earlier] == ["sent"] * start
+        # The whole group carried its Message-IDs before its first message reached the server;
+        # none of its outcomes is recorded yet, not even those the server already accepted.
+        assert all(state == "sending" and mid for _, state, mid in group)
+        assert group[index % 5][2] == message_id
+        assert all(state == "sending" and mid is None for _, state, mid in later)
+    assert {state for _, state, _ in _ledger(app)} == {"sent"}
+    assert set(smtp.handler.per_recipient().values()) == {1}
+
+
+def test_with_a_rate_cap_one_message_at_a_time_is_in_flight(app, smtp, survey_id, import_fellows):
+    import_fellows(6)
+    app.config["MAIL_MAX_PER_MINUTE"] = 6000  # paced every 10 ms: ledger writes cost nothing extra
+    in_flight: list[int] = []
+    smtp.handler.on_data = lambda item: in_flight.append(
+        sum(1 for _, state, mid in _ledger(app) if state == "sending" and mid))
+    _send_all(app, survey_id)
+    assert in_flight == [1] * 6
+    assert set(_states(app, survey_id).values()) == {"sent"}
+
+
+def test_an_error_after_the_server_accepted_a_message_leaves_it_uncertain_and_never_resent(
+        app, smtp, survey_id, import_fellows, monkeypatch):
+    import_fellows(8)
+    app.config["MAIL_SEND_GROUP"] = 5
+    real_transport = mailer.make_transport
+
+    class StopsAfterThirdAcceptance:
+        """The real SMTP transport, with the worker dying once the server accepted message 3."""
+
+        def __init__(self) -> None:
+            self.inner, self.sent = real_transport(), 0
+
+        def send(self, message, recipient):
+            result = self.inner.send(message, recipient)
+            self.sent += 1
+            if self.sent == 3:
+                raise RuntimeError("stopped between the server's 250 and the ledger")
+            return result
+
+        def close(self) -> None:
+            self.inner.close()
+
+    monkeypatch.setattr(mailer, "make_transport", StopsAfterThirdAcceptance)
+    with app.app_context():
+        batch = invitation_service.create_batch(db.session.get(Survey, survey_id), "invitation")
+        with pytest.raises(RuntimeError):
+            invitation_service.process_batch(batch.id)
+    accepted = [item.recipients[0] for item in smtp.handler.received]
+    assert len(accepted) == 3
+    states = _states(app, survey_id)
+    # Outcomes the server gave are recorded; the unknown one stays in flight; rows never handed
+    # to SMTP (the rest of the group and of the claim) are queued again at once.
+    assert [states[email] for email in accepted] == ["sent", "sent", "sending"]
+    assert sorted(states.values()) == ["queued"] * 5 + ["sending"] + ["sent"] * 2
+
+    monkeypatch.undo()
+    with app.app_context():
+        invitation_service.recover_stale(lease_seconds=0)
+        invitation_service.send_pending()
+        attempts = set(db.session.execute(select(Delivery.attempts)).scalars())
+    states = _states(app, survey_id)
+    assert states[accepted[2]] == "uncertain"
+    assert sorted(states.values()) == ["sent"] * 7 + ["uncertain"]
+    assert smtp.handler.per_recipient() == Counter({f"fellow{i}@example.org": 1 for i in range(8)})
+    assert attempts == {1}  # a requeued row that never reached SMTP did not use up an attempt
+
+
+def test_a_fellow_who_opts_out_after_the_claim_gets_nothing(app, smtp, survey_id, import_fellows):
+    import_fellows(10)
+    app.config["MAIL_SEND_GROUP"] = 5
+    opted_out: list[str] = []
+
+    def opt_out_a_claimed_fellow(item) -> None:
+        """At the first message, opt out someone claimed by the worker but not yet in flight."""
+        if opted_out:
+            return
+        with app.app_context():
+            participant_id = db.session.execute(
+                select(Delivery.participant_id).where(Delivery.state == "sending", Delivery.message_id.is_(None))
+                .order_by(Delivery.id.desc()).limit(1)).scalar_one()
+            invitation = db.session.execute(
+                select(Invitation).where(Invitation.participant_id == participant_id)).scalar_one()
+            opted_out.append(invitation.participant.email)
+            invitation_service.opt_out(invitation)
+
+    smtp.handler.on_data = opt_out_a_claimed_fellow
+    _send_all(app, survey_id)
+    assert len(opted_out) == 1
+    received = smtp.handler.per_recipient()
+    assert opted_out[0] not in received and len(received) == 9 and set(received.values()) == {1}
+    with app.app_context():
+        state, error = db.session.execute(
+            select(Delivery.state, Delivery.last_error).join(Participant)
+            .where(Participant.email == opted_out[0])).one()
+    assert (state, error) == ("cancelled", "opted out")

@@ -82,7 +82,8 @@ def test_a_worker_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(ap
         batch = invitation_service.create_batch(db.session.get(Survey, survey_id), "invitation")
         assert batch.total == 80
     log = tmp_path / "worker.log"
-    # Slowed to 20 messages a second so the kill lands mid-batch; the restart runs flat out.
+    # Slowed to 20 messages a second so the kill lands mid-batch; the restart runs flat out. With a
+    # rate cap the worker marks one message at a time in flight, so at most one can be uncertain.
     first = _start(_worker_env(app, smtp, MAIL_MAX_PER_MINUTE="1200"), log)
     try:
         _wait_until(lambda: len(smtp.handler.received) >= 10, 60, "the first messages", [first])
@@ -103,13 +104,57 @@ def test_a_worker_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(ap
     received = smtp.handler.per_recipient()
     uncertain = [email for email, state in states.items() if state == "uncertain"]
     assert len(states) == 80 and set(states.values()) <= {"sent", "uncertain"}
-    assert len(uncertain) <= 1  # at most the one message in flight when the worker died
+    assert len(uncertain) <= 1  # at most the one message in flight when the worker died (paced: groups of one)
     for email, state in states.items():
         if state == "sent":
             assert received[email] == 1, (email, received[email])
         else:
             assert received[email] <= 1
     assert max(received.values()) == 1
+
+
+@pytest.mark.slow
+def test_a_worker_killed_after_the_server_accepted_unrecorded_messages_leaves_them_uncertain_not_resent(
+        app, smtp, survey_id, import_fellows, tmp_path):
+    import_fellows(80)
+    with app.app_context():
+        batch = invitation_service.create_batch(db.session.get(Survey, survey_id), "invitation")
+        assert batch.total == 80
+    # No rate cap: messages go in flight SEND_GROUP at a time. The server accepts the first
+    # group and part of the second, then takes one more message's data and does not answer:
+    # the worker is killed there, with accepted messages of the second group not yet recorded.
+    held = invitation_service.SEND_GROUP + 6
+    smtp.handler.hold_from = held
+    log = tmp_path / "worker.log"
+    first = _start(_worker_env(app, smtp), log)
+    try:
+        _wait_until(lambda: len(smtp.handler.received) >= held, 60, "the held message", [first])
+    finally:
+        first.kill()
+        first.wait()
+        smtp.handler.hold_from = None
+        smtp.handler.release.set()
+    before_kill = [item.recipients[0] for item in smtp.handler.received]
+    assert len(before_kill) == held
+
+    second = _start(_worker_env(app, smtp, MAIL_CLAIM_LEASE_SECONDS="0"), log)
+    try:
+        _wait_until(lambda: _active(app) == 0, 120, "the batch to finish after the restart", [second])
+    finally:
+        _stop(second)
+
+    with app.app_context():
+        states = dict(db.session.execute(select(Participant.email, Delivery.state).join(Delivery)).all())
+    received = smtp.handler.per_recipient()
+    assert len(states) == 80 and set(states.values()) <= {"sent", "uncertain"}
+    assert max(received.values()) == 1
+    uncertain = {email for email, state in states.items() if state == "uncertain"}
+    assert 0 < len(uncertain) <= invitation_service.SEND_GROUP  # the group in flight when killed
+    # Accepted by the server but not yet in the ledger when the worker died: uncertain, not resent.
+    accepted_unrecorded = [email for email in before_kill if states[email] == "uncertain"]
+    assert len(accepted_unrecorded) >= held - invitation_service.SEND_GROUP - 1
+    assert all(received[email] == 1 for email in accepted_unrecorded)
+    assert all(received[email] == 1 for email, state in states.items() if state == "sent")
 
 
 @pytest.mark.slow
