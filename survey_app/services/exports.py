@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..countries import country_name
 from ..extensions import db
@@ -98,29 +98,6 @@ def _labels(survey: Survey, lang: str) -> dict[int, dict[str, str]]:
     return {q.id: {o.code: survey.text(o.label, lang) for o in q.choices} for q in survey.questions}
 
 
-def _cell(column: Column, answers: dict[tuple[int, str], list[Any]], labels: dict[int, dict[str, str]],
-          answered: set[int]) -> Any:
-    found = answers.get((column.question_id, column.item), [])
-    if column.kind == "flag":
-        if column.question_id not in answered:
-            return ""
-        return 1 if any(a.option_code == column.option for a in found) else 0
-    if column.kind == "other":
-        texts = [a.text for values in (v for (qid, _i), v in answers.items() if qid == column.question_id)
-                 for a in values if a.option_code and a.text]
-        return "; ".join(texts)
-    if not found:
-        return ""
-    first = found[0]
-    if column.kind == "code":
-        return first.option_code
-    if column.kind == "label":
-        return labels[column.question_id].get(first.option_code, first.option_code)
-    if column.kind in ("rank", "number"):
-        return first.number if first.number is not None else ""
-    return first.text or ""
-
-
 def iter_rows(survey: Survey, lang: str = "en", label_headers: bool = False) -> Iterator[list[Any]]:
     """Return rows: the header, then one per response, reading a page of responses at a time.
 
@@ -129,38 +106,77 @@ def iter_rows(survey: Survey, lang: str = "en", label_headers: bool = False) -> 
     return _rows(survey.id, columns(survey, lang), _labels(survey, lang), lang, label_headers)
 
 
+_responses, _answers = Response.__table__.c, Answer.__table__.c
+# Plain Core statements on the tables, built once: rows, not ORM objects, so the session's identity
+# map does not grow page by page, and no per-page statement building.
+_RESPONSE_PAGE = (
+    select(_responses.id, _responses.status, _responses.submitted_at, _responses.language, _responses.country,
+           _responses.cohort)
+    .where(_responses.survey_id == bindparam("survey_id"), _responses.id > bindparam("after"))
+    .order_by(_responses.id).limit(PAGE_SIZE)
+)
+# Answers of the page's id range (an index range scan); rows of other surveys' responses in the range
+# are dropped by the caller.
+_ANSWER_RANGE = select(_answers.response_id, _answers.question_id, _answers.item_code, _answers.option_code,
+                       _answers.number, _answers.text).where(
+    _answers.response_id.between(bindparam("first"), bindparam("last"))).order_by(_answers.id)
+
+
 def _rows(survey_id: int, cols: list[Column], labels: dict[int, dict[str, str]], lang: str,
           label_headers: bool) -> Iterator[list[Any]]:
     yield [neutralise(c.label if label_headers else c.header) for c in cols]
+    answer_cols = [(c.kind, c.question_id, c.item, c.option) for c in cols[8:]]
+    places: dict[str | None, tuple[str, str]] = {}  # country code -> (name, region name)
     last_id = 0
     while True:
-        page = db.session.execute(
-            select(Response.id, Response.status, Response.submitted_at, Response.language, Response.country,
-                   Response.cohort)
-            .where(Response.survey_id == survey_id, Response.id > last_id)
-            .order_by(Response.id).limit(PAGE_SIZE)
-        ).all()
+        page = db.session.execute(_RESPONSE_PAGE, {"survey_id": survey_id, "after": last_id}).all()
         if not page:
             return
         last_id = page[-1].id
-        by_response: dict[int, dict[tuple[int, str], list[Any]]] = defaultdict(lambda: defaultdict(list))
-        # Plain rows, not ORM objects, so the session's identity map does not grow page by page.
-        for answer in db.session.execute(
-            select(Answer.response_id, Answer.question_id, Answer.item_code, Answer.option_code,
-                   Answer.number, Answer.text)
-            .where(Answer.response_id.in_([r.id for r in page]))
+        # Per response: the first answer of each (question, item), the options chosen per
+        # question, and the "Other" texts per question, in the order they were stored.
+        firsts: dict[int, dict[tuple[int, str], tuple[str, int | None, str | None]]] = {r.id: {} for r in page}
+        chosen: dict[int, dict[int, set[str]]] = {r.id: defaultdict(set) for r in page}
+        others: dict[int, dict[int, list[str]]] = {r.id: defaultdict(list) for r in page}
+        for response_id, qid, item, option, number, text in db.session.execute(
+            _ANSWER_RANGE, {"first": page[0].id, "last": last_id}
         ):
-            by_response[answer.response_id][(answer.question_id, answer.item_code)].append(answer)
+            first = firsts.get(response_id)
+            if first is None:
+                continue
+            first.setdefault((qid, item), (option, number, text))
+            chosen[response_id][qid].add(option)
+            if option and text:
+                others[response_id][qid].append(text)
         for response in page:
-            answers = by_response.get(response.id, {})
-            answered = {qid for qid, _item in answers}
+            first, options, other = firsts[response.id], chosen[response.id], others[response.id]
+            place = places.get(response.country)
+            if place is None:
+                place = places[response.country] = (country_name(response.country, lang),
+                                                     region_name(region_of(response.country)))
             row: list[Any] = [
                 response.id, response.status,
                 response.submitted_at.date().isoformat() if response.submitted_at else "",
-                response.language, response.country or "", country_name(response.country, lang),
-                region_name(region_of(response.country)), response.cohort if response.cohort is not None else "",
+                response.language, response.country or "", place[0], place[1],
+                response.cohort if response.cohort is not None else "",
             ]
-            row.extend(_cell(c, answers, labels, answered) for c in cols[8:])
+            for kind, qid, item, option in answer_cols:
+                if kind == "flag":
+                    row.append("" if qid not in options else 1 if option in options[qid] else 0)
+                elif kind == "other":
+                    row.append("; ".join(other[qid]) if qid in other else "")
+                else:
+                    found = first.get((qid, item))
+                    if found is None:
+                        row.append("")
+                    elif kind == "code":
+                        row.append(found[0])
+                    elif kind == "label":
+                        row.append(labels[qid].get(found[0], found[0]))
+                    elif kind in ("rank", "number"):
+                        row.append(found[1] if found[1] is not None else "")
+                    else:
+                        row.append(found[2] or "")
             yield [neutralise(value) for value in row]
 
 
