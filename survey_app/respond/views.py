@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
 
 from forms.respond import formdata_from_answers, section_form_class
 
@@ -178,9 +180,9 @@ def submit(kind: str, token: str):
     blocked = _unavailable(link)
     if blocked is not None:
         return blocked
-    from flask_wtf import FlaskForm
-
-    if not FlaskForm().validate_on_submit():
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
         # A stale or missing token: nothing is lost, the answers are saved; ask to press Submit again.
         return redirect(url_for("respond.check", kind=kind, token=token, resubmit=1))
     structure = _structure(link)

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, case, delete, insert, select, update
+from sqlalchemy import Integer, Row, String, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -216,18 +216,39 @@ def storable_text(text: str | None) -> str | None:
     return None if text is None else _CONTROL_CHARS.sub("", text)
 
 
-def _update_partial(response_id: int, values: dict[str, object]) -> bool:
-    """Update a response only while it is partial; False (rolled back) once it was submitted.
+# Saves of a section already saved once, and submits: guarded by status = 'partial' (see _guarded).
+_RESAVE = (
+    update(_responses)
+    .where(_responses.c.id == bindparam("response_id"), _responses.c.status == ResponseStatus.PARTIAL.value)
+    .values(updated_at=bindparam("now"),
+            last_section=case((_responses.c.last_section < bindparam("section"), bindparam("section")),
+                              else_=_responses.c.last_section),
+            country=func.coalesce(bindparam("country", type_=String), _responses.c.country),
+            cohort=func.coalesce(bindparam("cohort", type_=Integer), _responses.c.cohort))
+)
+_DELETE_SECTION_ANSWERS = delete(_answers).where(
+    _answers.c.response_id == bindparam("response_id"),
+    _answers.c.question_id.in_(bindparam("question_ids", expanding=True)))
+_SUBMIT = (
+    update(_responses)
+    .where(_responses.c.id == bindparam("response_id"), _responses.c.status == ResponseStatus.PARTIAL.value)
+    .values(status=ResponseStatus.COMPLETE.value, submitted_at=bindparam("stamp"), updated_at=bindparam("stamp"))
+)
+# Anonymous surveys keep no link between a response and the invitation, and no precise times.
+_SUBMIT_ANONYMOUS = _SUBMIT.values(invitation_id=None, started_at=bindparam("started"))
+_COMPLETE_INVITATION = (
+    update(_invitations).where(_invitations.c.id == bindparam("invitation_id"))
+    .values(status=InvitationStatus.COMPLETED.value, completed_at=bindparam("stamp"))
+)
+
+
+def _guarded(statement, params: dict[str, object]) -> bool:
+    """Run an UPDATE guarded by status = 'partial'; False (rolled back) once the response was submitted.
 
     The guarded UPDATE both checks the status and locks the row, so of a save and a submit, or of
     several submits, racing on one response exactly one sees it partial.
     """
-    result = db.session.execute(
-        update(_responses)
-        .where(_responses.c.id == response_id, _responses.c.status == ResponseStatus.PARTIAL.value)
-        .values(**values)
-    )
-    if result.rowcount == 0:
+    if db.session.execute(statement, params).rowcount == 0:
         db.session.rollback()
         return False
     return True
@@ -240,15 +261,11 @@ def save_section(link: RespondentLink, section: SectionView, rows: list[AnswerRo
     values: dict[str, object] = _profile_values(section, rows)
     response, created = _ensure_response(link, language, {**values, "last_section": section.number})
     if not created:
-        values["updated_at"] = utcnow()
-        values["last_section"] = case((_responses.c.last_section < section.number, section.number),
-                                      else_=_responses.c.last_section)
-        if not _update_partial(response.id, values):
+        if not _guarded(_RESAVE, {"response_id": response.id, "now": utcnow(), "section": section.number,
+                                  "country": values.get("country"), "cohort": values.get("cohort")}):
             raise AlreadySubmitted()
-        db.session.execute(
-            delete(_answers).where(_answers.c.response_id == response.id,
-                                   _answers.c.question_id.in_([q.id for q in section.questions]))
-        )
+        db.session.execute(_DELETE_SECTION_ANSWERS, {"response_id": response.id,
+                                                     "question_ids": [q.id for q in section.questions]})
     if rows:
         db.session.execute(_INSERT_ANSWERS, [
             {"response_id": response.id, "question_id": r.question_id, "item_code": r.item_code,
@@ -303,21 +320,15 @@ def submit_response(link: RespondentLink) -> bool:
     response = link.response
     if response is None:
         return False
-    now = utcnow()
     anonymous = link.survey.anonymous
-    stamp = _day(now) if anonymous else now
-    values: dict[str, object] = {"status": ResponseStatus.COMPLETE.value, "submitted_at": stamp, "updated_at": stamp}
+    stamp = _stamp(anonymous)
+    params: dict[str, object] = {"response_id": response.id, "stamp": stamp}
     if anonymous:
-        # Keep no link between an anonymous response and the invitation, and no precise times.
-        values.update(invitation_id=None, started_at=_day(response.started_at))
-    if not _update_partial(response.id, values):
+        params["started"] = _day(response.started_at)
+    if not _guarded(_SUBMIT_ANONYMOUS if anonymous else _SUBMIT, params):
         return False
     if link.invitation is not None:
-        db.session.execute(
-            update(_invitations)
-            .where(_invitations.c.id == link.invitation.id)
-            .values(status=InvitationStatus.COMPLETED.value, completed_at=stamp)
-        )
+        db.session.execute(_COMPLETE_INVITATION, {"invitation_id": link.invitation.id, "stamp": stamp})
     totals.add_response(response.id)
     db.session.commit()
     return True

@@ -265,3 +265,25 @@ def test_text_of_only_control_characters_counts_as_empty(app, client, all_types,
     post_page(client, f"/s/{token}/3", {"nickname": "Nana\x07", "year": "2014", "comments": "\x00"})
     answers = stored(app, all_types)
     assert answers["nickname"] == [("", "", None, "Nana")] and "comments" not in answers
+
+
+@pytest.mark.parametrize("csrf", [None, "forged-token", "expired"])
+def test_submit_without_a_valid_csrf_token_keeps_answers_and_asks_again(app, client, all_types, make_invitation,
+                                                                        csrf):
+    token = make_invitation(all_types)
+    answer_everything(client, f"/s/{token}")
+    check = client.get(f"/s/{token}/check")
+    if csrf == "expired":
+        with client.session_transaction() as session:
+            session.pop("csrf_token")  # what a new session (cookie lost or expired) looks like
+        csrf = csrf_from(check.data)
+    refused = client.post(f"/s/{token}/submit", data={} if csrf is None else {"csrf_token": csrf})
+    assert refused.status_code == 302 and refused.headers["Location"].endswith(f"/s/{token}/check?resubmit=1")
+    with app.app_context():
+        assert db.session.scalar(select(Response.status)) == "partial"
+    again = client.get(refused.headers["Location"])
+    assert b"we could not confirm the send" in again.data
+    sent = client.post(f"/s/{token}/submit", data={"csrf_token": csrf_from(again.data)})
+    assert sent.headers["Location"].endswith(f"/s/{token}/done")
+    with app.app_context():
+        assert db.session.scalar(select(Response.status)) == "complete"
