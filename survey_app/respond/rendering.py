@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import render_template, request, session
+from flask import current_app, render_template, request, session
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
@@ -139,19 +139,19 @@ def section_questions(structure: SurveyStructure, section: SectionView, language
     return compiled.fill(values)
 
 
-# Query arguments a section page understands; a page asked for with others is rendered directly,
-# so nobody can fill the cache with variants.
-_PAGE_ARGUMENTS = {"lang": None, "return": {"check"}, "new": {"1"}}
+# Query arguments a section page understands, with the values it caches; a page asked for with
+# anything else is rendered directly, so nobody can fill the cache with variants.
+_PAGE_ARGUMENTS = {"return": ("check",), "new": ("1",)}
 
 
 def _page_variant() -> tuple | None:
     """What besides the language makes this request's page differ: its query arguments, in order."""
     args = tuple(request.args.items(multi=True))
     for name, value in args:
-        allowed = _PAGE_ARGUMENTS.get(name, ())
-        if allowed is not None and value not in allowed:
+        allowed = current_app.config["LANGUAGES"] if name == "lang" else _PAGE_ARGUMENTS.get(name, ())
+        if value not in allowed:
             return None
-    if len(args) > len(_PAGE_ARGUMENTS) or "_flashes" in session:
+    if len(args) > len(_PAGE_ARGUMENTS) + 1 or "_flashes" in session:
         return None
     return args
 

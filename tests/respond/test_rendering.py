@@ -85,7 +85,8 @@ def test_typed_text_is_escaped_in_the_cached_page(app, make_survey, make_invitat
 def test_pages_with_unknown_arguments_or_messages_are_not_cached(app, make_survey, make_invitation):
     survey_id = make_survey(ALL_TYPES_SURVEY)
     token = make_invitation(survey_id)
-    for query, flash in (("?utm_source=mail", False), ("?return=elsewhere", False), ("", True)):
+    for query, flash in (("?utm_source=mail", False), ("?return=elsewhere", False), ("?lang=xx-evil", False),
+                         ("?lang=fr&lang=ar&lang=zh&lang=ru", False), ("", True)):
         with app.test_request_context(f"/s/{token}/1{query}"):
             from flask import flash as add_flash
 
