@@ -194,3 +194,20 @@ def test_participants_list_pages_through_many_people(app, staff_client, make_sur
     # The page links keep the filters the list was opened with.
     filtered = staff_client.get("/staff/surveys/legacy-projects/participants?q=Fellow").get_data(as_text=True)
     assert re.search(r'rel="next" href="[^"]*q=Fellow[^"]*page=2|rel="next" href="[^"]*page=2[^"]*q=Fellow', filtered)
+
+
+@pytest.mark.parametrize("count, expected", [(1, "Найден 1 участник."), (3, "Найдено 3 участника."),
+                                             (5, "Найдено 5 участников."), (21, "Найден 21 участник.")])
+def test_participant_count_agrees_with_the_number_in_russian(app, staff_client, make_survey, make_invitation,
+                                                             count, expected):
+    """Counts go through ngettext: Russian has three forms, chosen by the number, not by 'more than one'."""
+    survey_id = make_survey()
+    for n in range(count):
+        make_invitation(survey_id, email=f"ru{n}@example.org")
+    html = staff_client.get("/staff/surveys/legacy-projects/participants?lang=ru").get_data(as_text=True)
+    assert expected in html
+
+
+def test_staff_footer_names_the_signed_in_person_in_one_sentence(app, staff_client):
+    html = staff_client.get("/staff/?lang=fr").get_data(as_text=True)
+    assert "Connecté(e) en tant que Staff Member" in html
