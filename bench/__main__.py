@@ -26,7 +26,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .common import BENCH, BIN, HOST, ROOT, Server, free_port, machine, median, wrk
+from .common import BENCH, BIN, HOST, ROOT, Server, machine, median, wrk
 
 SECRET_KEY = "bench-secret-key-0123456789abcdef0123456789abcdef"
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -48,9 +48,7 @@ def _structure(link: response_service.RespondentLink) -> SurveyStructure:
 
 
 def _form_cache_key(survey: Survey | SurveyRef) -> tuple:
-    from ..extensions import db as _db
-
-    return (str(_db.engine.url), survey.id, survey.created_at, survey.revision)
+    return (str(db.engine.url), survey.id, survey.created_at, survey.revision)
 
 
 def _unavailable(link: response_service.RespondentLink):

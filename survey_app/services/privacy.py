@@ -23,7 +23,7 @@ from ..models import (
     Survey,
     SurveyState,
 )
-from ..models.base import utcnow
+from ..models.base import aware_utc, utcnow
 from . import audit, totals
 
 # Fields exported from each row: an allow-list, so a column added later (a token hash, a seed)
@@ -273,17 +273,8 @@ def retention_reference(survey: Survey) -> datetime:
         db.session.execute(select(func.max(Delivery.updated_at)).where(Delivery.survey_id == survey.id)).scalar(),
         db.session.execute(select(func.max(Invitation.created_at)).where(Invitation.survey_id == survey.id)).scalar(),
     ]
-    found = [_aware(c) for c in candidates if c is not None]
+    found = [aware_utc(c) for c in candidates if c is not None]
     return max(found) if found else survey.created_at
-
-
-def _aware(value: datetime) -> datetime:
-    """Aggregates bypass the column type on SQLite: make their timestamps UTC-aware again."""
-    from datetime import timezone
-
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def retention_due(survey: Survey, now: datetime | None = None) -> datetime | None:

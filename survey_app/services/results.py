@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..countries import country_codes, country_name
 from ..extensions import db
+from ..models.base import aware_utc
 from ..models import (
     NO_COHORT,
     Answer,
@@ -298,8 +299,8 @@ def scan_group_counts(survey_id: int, filter_: ResultFilter | None = None) -> Gr
     ).one()
     latest = db.session.execute(
         select(func.max(Response.submitted_at)).where(complete_condition(survey_id))).scalar()
-    return Groups(by(Response.country), by(Response.cohort), by(Response.language), _aware(latest), n,
-                  _aware(first), _aware(last))
+    return Groups(by(Response.country), by(Response.cohort), by(Response.language), aware_utc(latest), n,
+                  aware_utc(first), aware_utc(last))
 
 
 def withheld_groups(counts: dict[Any, int], minimum: int, always: set[Any] = frozenset()) -> set[Any]:
@@ -440,17 +441,6 @@ def summarise(survey: Survey, filter_: ResultFilter | None = None, lang: str = "
     results.questions = _question_results(survey, tallies, lang, rules)
     results.crosstab = crosstab(survey, tallies.crosstab, lang)
     return results
-
-
-def _aware(value: Any) -> datetime | None:
-    """SQLite aggregates return strings or naive datetimes; make them aware UTC datetimes."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    from datetime import timezone
-
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def data_version(survey: Survey, completed: int, latest: datetime | None) -> str:

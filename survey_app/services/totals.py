@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
+from ..models.base import aware_utc
 from ..models import NO_COHORT, Answer, AnswerTotal, Response, ResponseStatus, ResponseTotal, Survey
 
 GroupKey = tuple[int, str, int, str]  # survey_id, country, cohort, language
@@ -237,20 +238,9 @@ def _refresh_periods(keys: set[GroupKey], exclude: Sequence[int]) -> None:
             update(ResponseTotal)
             .where(ResponseTotal.survey_id == survey_id, ResponseTotal.country == country,
                    ResponseTotal.cohort == cohort, ResponseTotal.language == language)
-            .values(first_submitted_at=_aware(first), last_submitted_at=_aware(last))
+            .values(first_submitted_at=aware_utc(first), last_submitted_at=aware_utc(last))
             .execution_options(synchronize_session=False)
         )
-
-
-def _aware(value: Any) -> datetime | None:
-    """SQLite aggregates return strings; give the column an aware datetime back."""
-    from datetime import timezone
-
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 # --- rebuilding ------------------------------------------------------------------------------

@@ -74,6 +74,18 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+def _restart_and_collect(app, smtp, log: Path) -> tuple[dict[str, str], dict[str, int]]:
+    """Start a fresh worker (stale claims recovered at once), let it finish; return ledger states and arrivals."""
+    second = _start(_worker_env(app, smtp, MAIL_CLAIM_LEASE_SECONDS="0"), log)
+    try:
+        _wait_until(lambda: _active(app) == 0, 120, "the batch to finish after the restart", [second])
+    finally:
+        _stop(second)
+    with app.app_context():
+        states = dict(db.session.execute(select(Participant.email, Delivery.state).join(Delivery)).all())
+    return states, smtp.handler.per_recipient()
+
+
 @pytest.mark.slow
 def test_a_worker_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(app, smtp, survey_id, import_fellows,
                                                                                tmp_path):
@@ -93,15 +105,7 @@ def test_a_worker_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(ap
     sent_before_kill = len(smtp.handler.received)
     assert sent_before_kill < 80, "the worker finished before it could be killed"
 
-    second = _start(_worker_env(app, smtp, MAIL_CLAIM_LEASE_SECONDS="0"), log)
-    try:
-        _wait_until(lambda: _active(app) == 0, 120, "the batch to finish after the restart", [second])
-    finally:
-        _stop(second)
-
-    with app.app_context():
-        states = dict(db.session.execute(select(Participant.email, Delivery.state).join(Delivery)).all())
-    received = smtp.handler.per_recipient()
+    states, received = _restart_and_collect(app, smtp, log)
     uncertain = [email for email, state in states.items() if state == "uncertain"]
     assert len(states) == 80 and set(states.values()) <= {"sent", "uncertain"}
     assert len(uncertain) <= 1  # at most the one message in flight when the worker died (paced: groups of one)
@@ -137,15 +141,7 @@ def test_a_worker_killed_after_the_server_accepted_unrecorded_messages_leaves_th
     before_kill = [item.recipients[0] for item in smtp.handler.received]
     assert len(before_kill) == held
 
-    second = _start(_worker_env(app, smtp, MAIL_CLAIM_LEASE_SECONDS="0"), log)
-    try:
-        _wait_until(lambda: _active(app) == 0, 120, "the batch to finish after the restart", [second])
-    finally:
-        _stop(second)
-
-    with app.app_context():
-        states = dict(db.session.execute(select(Participant.email, Delivery.state).join(Delivery)).all())
-    received = smtp.handler.per_recipient()
+    states, received = _restart_and_collect(app, smtp, log)
     assert len(states) == 80 and set(states.values()) <= {"sent", "uncertain"}
     assert max(received.values()) == 1
     uncertain = {email for email, state in states.items() if state == "uncertain"}
