@@ -22,6 +22,8 @@ from ..services.structure import SectionView, SurveyStructure
 
 _SLOT = "\x00"  # a survey text holding one fails the count check in _compile and is rendered directly
 _SEP = "\x1f"
+
+
 def _trusted(html: str) -> Markup:
     """Mark as safe what only our own autoescaping templates produced (the fellow's values escaped by fill)."""
     return Markup(html)  # nosec B704 - rendered by autoescaping Jinja templates, or codes from the survey file
@@ -111,11 +113,7 @@ def _split(markup: str, expected_slots: int) -> _Compiled | None:
     parts = markup.split(_SLOT)
     if len(parts) != 2 * expected_slots + 1:
         return None
-    slots = []
-    for spec in parts[1::2]:
-        kind, name, code = spec.split(_SEP)
-        slots.append((kind, name, code))
-    return _Compiled(tuple(parts[0::2]), tuple(slots))
+    return _Compiled(tuple(parts[0::2]), tuple(tuple(spec.split(_SEP)) for spec in parts[1::2]))
 
 
 def _compile(structure: SurveyStructure, section: SectionView) -> _Compiled | None:

@@ -35,7 +35,6 @@ class InvitationRef:
     """The columns of an invitation (and its participant) that the journey reads: plain values, no ORM load."""
 
     id: int
-    participant_id: int
     opened_at: datetime | None
     completed_at: datetime | None
     language: str | None
@@ -76,9 +75,8 @@ _responses, _answers, _invitations = Response.__table__, Answer.__table__, Invit
 _surveys, _participants = Survey.__table__, Participant.__table__
 _RESPONSE_COLUMNS = (_responses.c.id, _responses.c.status, _responses.c.last_section, _responses.c.started_at)
 _PERSONAL_LINK = (
-    select(*SURVEY_REF_COLUMNS, _invitations.c.id, _invitations.c.participant_id, _invitations.c.opened_at,
-           _invitations.c.completed_at, _participants.c.language, _participants.c.country,
-           _participants.c.cohort, *_RESPONSE_COLUMNS)
+    select(*SURVEY_REF_COLUMNS, _invitations.c.id, _invitations.c.opened_at, _invitations.c.completed_at,
+           _participants.c.language, _participants.c.country, _participants.c.cohort, *_RESPONSE_COLUMNS)
     .select_from(_invitations)
     .join(_surveys, _surveys.c.id == _invitations.c.survey_id)
     .join(_participants, _participants.c.id == _invitations.c.participant_id)
@@ -118,8 +116,8 @@ def find_personal_link(token: str) -> RespondentLink | None:
     if row is None:
         return None
     n = len(SURVEY_REF_COLUMNS)
-    invitation = InvitationRef(*row[n:n + 7])
-    return RespondentLink("s", token, SurveyRef(*row[:n]), invitation, _response_ref(row, n + 7))
+    invitation = InvitationRef(*row[n:n + 6])
+    return RespondentLink("s", token, SurveyRef(*row[:n]), invitation, _response_ref(row, n + 6))
 
 
 def find_resume_link(token: str) -> RespondentLink | None:

@@ -37,11 +37,7 @@ def add_response(response_id: int) -> None:
     Every submit runs this, so it is two statements the database does alone (INSERT ... SELECT
     ... ON CONFLICT DO UPDATE), in the key order the other writers here use.
     """
-    statements = _ADD_STATEMENTS.get(db.session.get_bind().dialect.name)
-    if statements is None:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        _apply(_collect([response_id]), +1)
-        return
-    for statement in statements:
+    for statement in _ADD_STATEMENTS[db.session.get_bind().dialect.name]:
         db.session.execute(statement, {"response_id": response_id})
 
 
