@@ -145,6 +145,7 @@ _BIDI_CONTROLS = dict.fromkeys(
     map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 )
 
+ZWJ = "\u200d"
 # Harakat are kept: dropping them would change what a respondent wrote.
 _RESHAPER = arabic_reshaper.ArabicReshaper(configuration={"delete_harakat": False})
 
@@ -180,7 +181,13 @@ def _reshape(text: str) -> str:
     """Replace Arabic letters by their joined presentation forms, still in logical order."""
     if not any(_in_ranges(ord(c), _ARABIC_RANGES) for c in text):
         return text
-    return _RESHAPER.reshape(text)
+    try:
+        return _RESHAPER.reshape(text)
+    except IndexError:
+        # arabic-reshaper 3.1 drops a zero-width joiner it cannot use and then looks up ligatures
+        # by the old positions ("\u200dلآ" fails). The joiner only asks for a joining form: without
+        # it the letters are the same, and nothing the fellow wrote is lost.
+        return _RESHAPER.reshape(text.replace(ZWJ, ""))
 
 
 def _display(reshaped: str, base: Literal["L", "R"]) -> str:

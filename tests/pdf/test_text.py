@@ -227,6 +227,14 @@ def test_markup_puts_arabic_in_display_order() -> None:
     assert unicodedata.normalize("NFKC", shown) == ARABIC[::-1]
 
 
+def test_a_joiner_before_a_lam_alef_ligature_still_lays_out() -> None:
+    """arabic-reshaper 3.1 raised IndexError on this answer (found by the property test below)."""
+    answer = "\u200dلآ"
+    assert "ﻵ" in pdf_text.paragraph_markup(answer)  # the lam-alef-madda ligature, still joined
+    pdf_text.BidiParagraph(answer, pdf_text.paragraph_style()).wrap(120, 10_000)
+    pdf_text.chart_label(answer, max_width=60, size=8)
+
+
 def test_chart_label_uses_one_font_per_script() -> None:
     assert pdf_text.chart_label(CHINESE) == (pdf_text.BASE_FONT, CHINESE)
     font, shown = pdf_text.chart_label(ARABIC)
