@@ -62,6 +62,8 @@ class Config:
 
     # A fellow may type for hours: the CSRF token lives as long as the session.
     WTF_CSRF_TIME_LIMIT = None
+    # Secret-link forms carry link-bound tokens (survey_app/respond/csrf.py), good this long.
+    RESPOND_CSRF_MAX_AGE = timedelta(days=30)
     WTF_CSRF_SSL_STRICT = True
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 8 * 1024 * 1024)
     MAX_FORM_MEMORY_SIZE = 1024 * 1024

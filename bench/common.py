@@ -98,10 +98,16 @@ class WrkResult:
     non_2xx_3xx: int
     counts: dict | None
     command: str
+    seconds: float = 0.0
+
+    def redirects_per_second(self) -> float:
+        """Requests answered with a redirect (a stored save, submit or insert) per second of the run."""
+        return (self.counts or {}).get("c3xx", 0) / self.seconds if self.seconds else 0.0
 
 
 _RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
-_TOTAL = re.compile(r"(\d+) requests in")
+_TOTAL = re.compile(r"(\d+) requests in ([\d.]+)(us|ms|s|m)\b")
+_UNIT_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 _NON = re.compile(r"Non-2xx or 3xx responses: (\d+)")
 
 
@@ -125,8 +131,9 @@ def wrk(url: str, seconds: float, threads: int = 2, connections: int = 8, script
         if line.startswith("BENCH_COUNTS "):
             counts = json.loads(line.split(" ", 1)[1])
     non = _NON.search(out)
-    return WrkResult(float(match.group(1)), int(_TOTAL.search(out).group(1)),
-                     int(non.group(1)) if non else 0, counts, " ".join(cmd))
+    total = _TOTAL.search(out)
+    return WrkResult(float(match.group(1)), int(total.group(1)), int(non.group(1)) if non else 0, counts,
+                     " ".join(cmd), float(total.group(2)) * _UNIT_SECONDS[total.group(3)])
 
 
 def tool_version(cmd: list[str]) -> str:

@@ -105,9 +105,13 @@ def prepare(out: Path, save: int, submit: int) -> dict:
         _answer_all(survey_id, section, [page[0][0]] + [i for i, _ in submit_pool])
         db.session.commit()
         _fix_sequences(db)
+        # Each fellow's form carries a CSRF token bound to their link, as their page would give it.
+        from survey_app.respond import csrf as link_csrf
+
         info = {"survey_id": survey_id, "slug": survey.slug, "questions": len(section.questions),
                 "page_token": page[0][1], "save_tokens": [t for _, t in save_pool],
-                "submit_tokens": [t for _, t in submit_pool]}
+                "submit_tokens": [t for _, t in submit_pool],
+                "csrf": {t: link_csrf.issue("s", t) for _, t in [*save_pool, *submit_pool]}}
         db.engine.dispose()
     out.write_text(json.dumps(info))
     return info

@@ -63,19 +63,23 @@ def main() -> int:
     client = app.test_client()
     page = f"/s/{info['page_token']}/1"
     html = client.get(page).get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    if not re.search(r'name="csrf_token" value="([^"]+)"', html):
+        raise SystemExit("no CSRF token on the respondent page")
     from werkzeug.datastructures import MultiDict
 
-    body = MultiDict([("csrf_token", csrf), *FORM_FIELDS])
+    def body(token: str) -> MultiDict:
+        return MultiDict([("csrf_token", info["csrf"][token]), *FORM_FIELDS])
 
     def do_page(i: int) -> int:
         return client.get(page).status_code
 
     def do_save(i: int) -> int:
-        return client.post(f"/s/{info['save_tokens'][i]}/1", data=body).status_code
+        token = info["save_tokens"][i]
+        return client.post(f"/s/{token}/1", data=body(token)).status_code
 
     def do_submit(i: int) -> int:
-        return client.post(f"/s/{info['submit_tokens'][i]}/submit", data={"csrf_token": csrf}).status_code
+        token = info["submit_tokens"][i]
+        return client.post(f"/s/{token}/submit", data={"csrf_token": info["csrf"][token]}).status_code
 
     report = {}
     for name, fn, expect in (("page", do_page, 200), ("save", do_save, 302), ("submit", do_submit, 302)):
@@ -96,7 +100,7 @@ def main() -> int:
         report[name] = (cpu, wall)
         if profiler:
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(int(os.environ.get("PROFILE_LINES", "45")))
             print(out.getvalue())
     from bench.baselines.hello import app as hello_app
 

@@ -1,14 +1,11 @@
-"""The respondent form, built from a section's questions; every check runs on the server."""
+"""A section's posted answers, read and checked against its questions on the server."""
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import Field, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 
 from survey_app.services.responses import AnswerRow, storable_text
 from survey_app.services.structure import QuestionView, SectionView
@@ -33,33 +30,35 @@ def text_limit(question: QuestionView) -> int:
     return int(question.settings.get("max_length", default))
 
 
-class SectionForm(FlaskForm):
-    """Base class of the generated section forms; validate() adds the cross-field rules."""
+class SectionAnswers:
+    """One section's posted answers, checked against its questions; every check runs on the server.
 
-    section: SectionView
+    A plain reader of the posted values rather than a WTForms form: the fields would only hold the
+    values (every rule is in validate_question, with our own translated messages), and binding a
+    field per question and matrix row cost more than the rest of a save. The CSRF check is the
+    link-bound one in survey_app/respond/csrf.py.
+    """
 
-    class Meta:
-        # Choices are checked in validate_questions(); WTForms' own message would be untranslated.
-        pass
-
-    def question_fields(self, question: QuestionView) -> list[Field]:
-        if question.type == "matrix":
-            return [self[cell_field_name(question, row.code)] for row in question.rows]
-        if question.type == "ranking":
-            return [self[cell_field_name(question, item.code)] for item in question.choices]
-        fields = [self[question.code]]
-        if question.other_option is not None:
-            fields.append(self[other_field_name(question)])
-        return fields
-
-    def validate(self, extra_validators=None) -> bool:  # type: ignore[override]
-        csrf_ok = super().validate(extra_validators)
+    def __init__(self, section: SectionView, formdata: MultiDict) -> None:
+        self.section = section
+        self._formdata = formdata
         self.question_errors: dict[str, list[str]] = {}
+
+    def value(self, name: str) -> str | None:
+        """The first value posted under `name`, as a single-choice field reads it."""
+        return self._formdata.get(name)
+
+    def values(self, name: str) -> list[str]:
+        """Every value posted under `name`, as a multiple-choice field reads them."""
+        return self._formdata.getlist(name)
+
+    def validate(self) -> bool:
+        self.question_errors = {}
         for question in self.section.questions:
             errors = validate_question(self, question)
             if errors:
                 self.question_errors[question.code] = errors
-        return csrf_ok and not self.question_errors
+        return not self.question_errors
 
     def first_field_id(self, question: QuestionView) -> str:
         """The id the error summary links to: the first input of the question."""
@@ -72,7 +71,7 @@ class SectionForm(FlaskForm):
         return question.code
 
     def answer_rows(self) -> list[AnswerRow]:
-        """Turn the validated form into stored answer rows (codes only; Other text only with Other)."""
+        """Turn the validated answers into stored answer rows (codes only; Other text only with Other)."""
         rows: list[AnswerRow] = []
         for question in self.section.questions:
             rows.extend(answer_rows_for(self, question))
@@ -89,11 +88,11 @@ def _clean(value: str | None) -> str:
     return storable_text((value or "").replace("\r\n", "\n")).strip()
 
 
-def validate_question(form: SectionForm, q: QuestionView) -> list[str]:
+def validate_question(form: SectionAnswers, q: QuestionView) -> list[str]:
     """Check one question's submitted value; return messages for the fellow (empty when fine)."""
     errors: list[str] = []
     if q.type in {"single", "likert"}:
-        value = form[q.code].data
+        value = form.value(q.code)
         if not value:
             if q.required:
                 errors.append(_l("Select an answer") if not is_select(q) else _l("Select an option from the list"))
@@ -101,7 +100,7 @@ def validate_question(form: SectionForm, q: QuestionView) -> list[str]:
             errors.append(_l("Select one of the options shown"))
         errors += _other_errors(form, q, {value} if value else set())
     elif q.type == "multiple":
-        chosen = set(form[q.code].data or [])
+        chosen = set(form.values(q.code))
         if chosen - q.choice_codes:
             errors.append(_l("Select only the options shown"))
         elif not chosen and q.required:
@@ -117,14 +116,14 @@ def validate_question(form: SectionForm, q: QuestionView) -> list[str]:
             errors.append(ngettext("Select at most %(num)d answer", "Select at most %(num)d answers", int(maximum)))
         errors += _other_errors(form, q, chosen)
     elif q.type in {"text", "textarea"}:
-        value = _clean(form[q.code].data)
+        value = _clean(form.value(q.code))
         if not value and q.required:
             errors.append(_l("Enter an answer"))
         elif len(value) > text_limit(q):
             errors.append(_l("Your answer must be %(max)d characters or fewer (it is %(len)d)",
                              max=text_limit(q), len=len(value)))
     elif q.type == "number":
-        raw = _clean(form[q.code].data)
+        raw = _clean(form.value(q.code))
         if not raw:
             if q.required:
                 errors.append(_l("Enter a number"))
@@ -140,7 +139,7 @@ def validate_question(form: SectionForm, q: QuestionView) -> list[str]:
     elif q.type == "matrix":
         unanswered = 0
         for row in q.rows:
-            value = form[cell_field_name(q, row.code)].data
+            value = form.value(cell_field_name(q, row.code))
             if not value:
                 unanswered += 1
             elif value not in q.choice_codes:
@@ -151,7 +150,7 @@ def validate_question(form: SectionForm, q: QuestionView) -> list[str]:
     elif q.type == "ranking":
         ranks = []
         for item in q.choices:
-            raw = form[cell_field_name(q, item.code)].data
+            raw = form.value(cell_field_name(q, item.code))
             if raw:
                 if not raw.isdigit() or not 1 <= int(raw) <= len(q.choices):
                     errors.append(_l("Choose a rank from the list"))
@@ -167,11 +166,11 @@ def validate_question(form: SectionForm, q: QuestionView) -> list[str]:
     return [str(e) for e in errors]
 
 
-def _other_errors(form: SectionForm, q: QuestionView, chosen: set[str]) -> list[str]:
+def _other_errors(form: SectionAnswers, q: QuestionView, chosen: set[str]) -> list[str]:
     other = q.other_option
     if other is None or other.code not in chosen:
         return []
-    text = _clean(form[other_field_name(q)].data)
+    text = _clean(form.value(other_field_name(q)))
     if not text:
         return [str(_l("Say what the other answer is"))]
     if len(text) > OTHER_TEXT_MAX:
@@ -180,32 +179,31 @@ def _other_errors(form: SectionForm, q: QuestionView, chosen: set[str]) -> list[
     return []
 
 
-def answer_rows_for(form: SectionForm, q: QuestionView) -> Iterable[AnswerRow]:
+def answer_rows_for(form: SectionAnswers, q: QuestionView) -> Iterable[AnswerRow]:
     if q.type in {"single", "likert", "multiple"}:
-        data = form[q.code].data
-        chosen = [data] if isinstance(data, str) else list(data or [])
+        chosen = form.values(q.code) if q.type == "multiple" else [form.value(q.code)]
         other = q.other_option
         for code in chosen:
             if not code:
                 continue
-            text = _clean(form[other_field_name(q)].data) if other is not None and code == other.code else None
+            text = _clean(form.value(other_field_name(q))) if other is not None and code == other.code else None
             yield AnswerRow(q.id, option_code=code, text=text)
     elif q.type in {"text", "textarea"}:
-        value = _clean(form[q.code].data)
+        value = _clean(form.value(q.code))
         if value:
             yield AnswerRow(q.id, text=value)
     elif q.type == "number":
-        raw = _clean(form[q.code].data)
+        raw = _clean(form.value(q.code))
         if raw:
             yield AnswerRow(q.id, number=int(raw))
     elif q.type == "matrix":
         for row in q.rows:
-            value = form[cell_field_name(q, row.code)].data
+            value = form.value(cell_field_name(q, row.code))
             if value:
                 yield AnswerRow(q.id, item_code=row.code, option_code=value)
     elif q.type == "ranking":
         for item in q.choices:
-            raw = form[cell_field_name(q, item.code)].data
+            raw = form.value(cell_field_name(q, item.code))
             if raw:
                 yield AnswerRow(q.id, item_code=item.code, number=int(raw))
 
@@ -228,64 +226,3 @@ def formdata_from_answers(section: SectionView, answers: dict[int, list]) -> Mul
             elif q.type == "ranking":
                 data.add(cell_field_name(q, answer.item_code), str(answer.number))
     return data
-
-
-class _LooseRadioField(RadioField):
-    """A radio field whose choice check happens in validate_question() with our own message."""
-
-    def pre_validate(self, form) -> None:
-        pass
-
-
-class _LooseMultipleField(SelectMultipleField):
-    def pre_validate(self, form) -> None:
-        pass
-
-
-class _LooseSelectField(SelectField):
-    def pre_validate(self, form) -> None:
-        pass
-
-
-def _fields_for(q: QuestionView) -> dict[str, Field]:
-    # label="" because the templates print the question's own text: without it WTForms asks the
-    # translations for a label on every field of every request (a fifth of the form's cost).
-    choices = [SelectChoice(o.code) for o in q.choices]
-    if q.type in {"single", "likert"}:
-        fields: dict[str, Field] = {q.code: _LooseRadioField("", choices=choices, validate_choice=False)}
-    elif q.type == "multiple":
-        fields = {q.code: _LooseMultipleField("", choices=choices, validate_choice=False)}
-    elif q.type == "textarea":
-        fields = {q.code: TextAreaField("")}
-    elif q.type in {"text", "number"}:
-        fields = {q.code: StringField("")}
-    elif q.type == "matrix":
-        fields = {cell_field_name(q, row.code): _LooseRadioField("", choices=choices, validate_choice=False)
-                  for row in q.rows}
-    elif q.type == "ranking":
-        ranks = [SelectChoice("")] + [SelectChoice(str(n)) for n in range(1, len(q.choices) + 1)]
-        fields = {cell_field_name(q, item.code): _LooseSelectField("", choices=ranks, validate_choice=False)
-                  for item in q.choices}
-    else:  # pragma: no cover - the loader refuses unknown types
-        raise ValueError(q.type)
-    if q.other_option is not None:
-        fields[other_field_name(q)] = StringField("")
-    return fields
-
-
-_form_classes: dict[tuple, type[SectionForm]] = {}
-_lock = threading.Lock()
-
-
-def section_form_class(cache_key: tuple, section: SectionView) -> type[SectionForm]:
-    """Build (once per survey revision) the form class of a section."""
-    key = (*cache_key, section.code)
-    form_class = _form_classes.get(key)
-    if form_class is None:
-        attrs: dict[str, object] = {"section": section}
-        for question in section.questions:
-            attrs.update(_fields_for(question))
-        form_class = type(f"SectionForm_{section.code}", (SectionForm,), attrs)
-        with _lock:
-            _form_classes[key] = form_class
-    return form_class

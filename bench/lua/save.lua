@@ -1,6 +1,7 @@
 -- POST survey saves, final submits or baseline inserts, one fresh invitation token per request.
--- Environment: BENCH_MODE (save | submit | insert), BENCH_TOKENS (file, one token a line),
--- BENCH_BODY (urlencoded form without the token), BENCH_COOKIE (session cookie), BENCH_OFFSET.
+-- Environment: BENCH_MODE (save | submit | insert), BENCH_TOKENS (file, a line per fellow: the link
+-- token and the CSRF token its page carries), BENCH_BODY (urlencoded form without either),
+-- BENCH_COOKIE (cookies the page set, if any).
 -- Each thread takes every n-th token, so no token is used twice in a run; done() prints one
 -- JSON line with the status counts summed over threads, for the rows-stored check.
 
@@ -17,9 +18,13 @@ function init(args)
    mode = os.getenv("BENCH_MODE") or "save"
    body = os.getenv("BENCH_BODY") or ""
    nthreads = tonumber(os.getenv("BENCH_THREADS") or "2")
-   tokens = {}
+   tokens, csrfs = {}, {}
    for line in io.lines(os.getenv("BENCH_TOKENS")) do
-      if line ~= "" then table.insert(tokens, line) end
+      local token, csrf = line:match("^(%S+)%s+(%S+)$")
+      if token then
+         table.insert(tokens, token)
+         table.insert(csrfs, csrf)
+      end
    end
    index = id
    sent, c2xx, c3xx, c4xx, c5xx, exhausted = 0, 0, 0, 0, 0, 0
@@ -35,6 +40,7 @@ function request()
       index = id
       token = tokens[index]
    end
+   local csrf = csrfs[index]
    if token == nil then
       -- Pool used up: ask for a page that does not exist so the overrun is visible, never a repeat.
       exhausted = exhausted + 1
@@ -50,7 +56,7 @@ function request()
    else
       path = "/insert"
    end
-   return wrk.format("POST", path, headers, body .. "&token=" .. token)
+   return wrk.format("POST", path, headers, body .. "&token=" .. token .. "&csrf_token=" .. csrf)
 end
 
 function response(status, headers, body)

@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, render_template, request, session
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from ..services.responses import RespondentLink
 from ..services.structure import SectionView, SurveyStructure
+from . import csrf as link_csrf
 
 _SLOT = "\x00"  # a survey text holding one fails the count check in _compile and is rendered directly
 _SEP = "\x1f"
@@ -154,17 +154,18 @@ def _page_variant() -> tuple | None:
     return args
 
 
-def render_section(structure: SurveyStructure, section: SectionView, link: RespondentLink, **context: object) -> str:
+def render_section(structure: SurveyStructure, section: SectionView, link: RespondentLink, csrf: str | None = None,
+                   **context: object) -> str:
     """Render templates/respond/section.html directly."""
     return render_template("respond/section.html", structure=structure, section=section, survey=link.survey,
-                           link=link, **context)
+                           link=link, link_csrf=csrf or link_csrf.issue(link.kind, link.token), **context)
 
 
 def section_page(structure: SurveyStructure, section: SectionView, language: str, link: RespondentLink,
                  values: MultiDict, use_cache: bool = True, **context: object) -> str:
     """The section page for a GET showing `values`: filled in from the cached page when it can be."""
     variant = _page_variant() if use_cache else None
-    csrf = generate_csrf()
+    csrf = link_csrf.issue(link.kind, link.token)
     compiled = None
     if variant is not None:
         key = ("page", section.number, language, link.kind, variant)
@@ -174,7 +175,7 @@ def section_page(structure: SurveyStructure, section: SectionView, language: str
             if compiled is not None:
                 structure.rendered[key] = compiled
     if compiled is None:
-        return render_section(structure, section, link, form=None,
+        return render_section(structure, section, link, csrf, form=None,
                               questions=section_questions(structure, section, language, values, use_cache=use_cache),
                               **context)
     return compiled.fill(values, link.token, csrf)
@@ -184,12 +185,12 @@ def _compile_page(structure: SurveyStructure, section: SectionView, link: Respon
                   context: dict) -> _Compiled | None:
     """Render the page once with answer slots, then make slots of this fellow's token and CSRF token.
 
-    Both are long random strings in URL-safe characters, printed unescaped wherever they appear,
-    so replacing them cannot touch anything else on the page.
+    Both are long strings in URL-safe characters (the token random, the CSRF token an HMAC),
+    printed unescaped wherever they appear, so replacing them cannot touch anything else on the page.
     """
     state = _SlotState()
     questions = _trusted(_render(structure, section, state))
-    markup = render_section(structure, section, link, form=None, questions=questions, **context)
+    markup = render_section(structure, section, link, csrf, form=None, questions=questions, **context)
     token = link.token
     slots = state.slots + markup.count(token) + markup.count(csrf)
     markup = markup.replace(token, f"{_SLOT}t{_SEP}{_SEP}{_SLOT}").replace(csrf, f"{_SLOT}k{_SEP}{_SEP}{_SLOT}")

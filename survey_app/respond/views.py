@@ -1,42 +1,35 @@
 """Respondent pages: personal link /s/<token>, open link /survey/<slug>, resume link /r/<token>."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
-from flask_wtf.csrf import validate_csrf
-from wtforms import ValidationError
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
-from forms.respond import formdata_from_answers, section_form_class
+from forms.respond import SectionAnswers, formdata_from_answers
 
-from ..extensions import csrf, db, limiter
+from ..extensions import csrf
 from ..i18n import current_language
 from ..models import Survey, SurveyState
 from ..security import public
 from ..services import responses as response_service
 from ..services import surveys as survey_service
 from ..services.structure import SurveyRef, SurveyStructure, survey_structure
-from . import rendering
+from . import csrf as link_csrf
+from . import rendering, throttle
 
 bp = Blueprint("respond", __name__)
-# Respondent forms check CSRF themselves (FlaskForm), so a failed check re-shows the page with
-# everything the fellow typed instead of an error page that loses a long answer.
+# Respondent forms check CSRF themselves (link-bound tokens, or FlaskForm on the open-link start),
+# so a failed check re-shows the page with everything the fellow typed instead of an error page
+# that loses a long answer.
 csrf.exempt(bp)
 
 LINK_KINDS = "any(s, r)"
 
 
-def _token_guess_limit() -> str:
-    return current_app.config["TOKEN_GUESS_LIMIT"]
-
-
-# Only unknown links count, so a fellow answering normally is never throttled.
-token_limit = limiter.shared_limit(
-    _token_guess_limit, scope="token-guess", deduct_when=lambda response: response.status_code == 404
-)
-
-
 def _load(kind: str, token: str) -> response_service.RespondentLink:
+    """Resolve a secret link or answer 404; unknown links count towards the guessing limit (429)."""
+    throttle.refuse_when_exhausted()
     link = response_service.find_personal_link(token) if kind == "s" else response_service.find_resume_link(token)
     if link is None:
+        throttle.count_unknown_link()
         abort(404)
     if link.invitation is not None:
         g.invitation_language = link.invitation.language  # for the locale when nothing else decides
@@ -45,10 +38,6 @@ def _load(kind: str, token: str) -> response_service.RespondentLink:
 
 def _structure(link: response_service.RespondentLink) -> SurveyStructure:
     return survey_structure(link.survey)
-
-
-def _form_cache_key(survey: Survey | SurveyRef) -> tuple:
-    return (str(db.engine.url), survey.id, survey.created_at, survey.revision)
 
 
 def _unavailable(link: response_service.RespondentLink):
@@ -75,7 +64,6 @@ def _next_page(link: response_service.RespondentLink, structure: SurveyStructure
 
 @bp.route("/s/<token>")
 @public
-@token_limit
 def personal_link(token: str):
     link = _load("s", token)
     response_service.mark_opened(link.invitation, anonymous=link.survey.anonymous)
@@ -110,7 +98,6 @@ def open_link(slug: str):
 
 @bp.route(f"/<{LINK_KINDS}:kind>/<token>/<int:number>", methods=["GET", "POST"])
 @public
-@token_limit
 def section(kind: str, token: str, number: int):
     link = _load(kind, token)
     blocked = _unavailable(link)
@@ -128,8 +115,9 @@ def section(kind: str, token: str, number: int):
                    if link.response else {})
         return rendering.section_page(structure, current, language, link, formdata_from_answers(current, answers),
                                       returning_to_check=returning_to_check, new_resume=new_resume)
-    form = section_form_class(_form_cache_key(link.survey), current)()
-    if form.validate():
+    form = SectionAnswers(current, request.form)
+    csrf_ok = link_csrf.is_valid(kind, token, request.form.get("csrf_token"))
+    if form.validate() and csrf_ok:
         try:
             response_service.save_section(link, current, form.answer_rows(), language)
         except response_service.AlreadySubmitted:
@@ -142,15 +130,14 @@ def section(kind: str, token: str, number: int):
             target = url_for("respond.section", kind=kind, token=token, number=number + 1)
         return redirect(target)
     # Show everything exactly as typed, with the messages beside the questions.
-    return rendering.render_section(structure, current, link, form=form, returning_to_check=returning_to_check,
-                                    new_resume=new_resume,
+    return rendering.render_section(structure, current, link, form=form, csrf_expired=not csrf_ok,
+                                    returning_to_check=returning_to_check, new_resume=new_resume,
                                     questions=rendering.section_questions(structure, current, language, request.form,
                                                                           form.question_errors))
 
 
 @bp.route(f"/<{LINK_KINDS}:kind>/<token>/check")
 @public
-@token_limit
 def check(kind: str, token: str):
     link = _load(kind, token)
     blocked = _unavailable(link)
@@ -160,17 +147,14 @@ def check(kind: str, token: str):
     if link.response is None:
         return redirect(url_for("respond.section", kind=kind, token=token, number=1))
     answers = response_service.stored_answers(link.response.id)
-    from flask_wtf import FlaskForm
-
     return render_template(
         "respond/check.html", survey=link.survey, link=link, structure=structure, answers=answers,
-        missing=response_service.unanswered_required(structure, answers), form=FlaskForm(),
+        missing=response_service.unanswered_required(structure, answers), link_csrf=link_csrf.issue(kind, token),
     )
 
 
 @bp.route(f"/<{LINK_KINDS}:kind>/<token>/submit", methods=["POST"])
 @public
-@token_limit
 def submit(kind: str, token: str):
     link = _load(kind, token)
     if link.submitted:
@@ -178,9 +162,7 @@ def submit(kind: str, token: str):
     blocked = _unavailable(link)
     if blocked is not None:
         return blocked
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except ValidationError:
+    if not link_csrf.is_valid(kind, token, request.form.get("csrf_token")):
         # A stale or missing token: nothing is lost, the answers are saved; ask to press Submit again.
         return redirect(url_for("respond.check", kind=kind, token=token, resubmit=1))
     structure = _structure(link)
@@ -195,7 +177,6 @@ def submit(kind: str, token: str):
 
 @bp.route(f"/<{LINK_KINDS}:kind>/<token>/done")
 @public
-@token_limit
 def done(kind: str, token: str):
     link = _load(kind, token)
     if not link.submitted:

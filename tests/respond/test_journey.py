@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -272,11 +273,13 @@ def test_submit_without_a_valid_csrf_token_keeps_answers_and_asks_again(app, cli
                                                                         csrf):
     token = make_invitation(all_types)
     answer_everything(client, f"/s/{token}")
-    check = client.get(f"/s/{token}/check")
+    client.get(f"/s/{token}/check")
     if csrf == "expired":
-        with client.session_transaction() as session:
-            session.pop("csrf_token")  # what a new session (cookie lost or expired) looks like
-        csrf = csrf_from(check.data)
+        from survey_app.respond import csrf as link_csrf
+
+        with app.test_request_context():
+            too_old = time.time() - app.config["RESPOND_CSRF_MAX_AGE"].total_seconds() - 60
+            csrf = link_csrf.issue("s", token, now=too_old)
     refused = client.post(f"/s/{token}/submit", data={} if csrf is None else {"csrf_token": csrf})
     assert refused.status_code == 302 and refused.headers["Location"].endswith(f"/s/{token}/check?resubmit=1")
     with app.app_context():

@@ -5,7 +5,7 @@ import re
 import secrets
 from html.parser import HTMLParser
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.routing import Rule
 
 from survey_app.extensions import db
@@ -174,7 +174,7 @@ def assert_nothing_executes(html: str, where: str = "") -> None:
 def save_complete(app: Flask, kind: str, token: str, structure: SurveyStructure, text: str = "A fine answer",
                   upto: int | None = None, other_text: str | None = None) -> None:
     """Save every section (or the first `upto`) through the service, as the pages would."""
-    from forms.respond import section_form_class
+    from forms.respond import SectionAnswers
     from survey_app.services import responses as response_service
 
     sections = structure.sections[: upto if upto is not None else len(structure.sections)]
@@ -183,7 +183,6 @@ def save_complete(app: Flask, kind: str, token: str, structure: SurveyStructure,
         with app.test_request_context(method="POST", data=data):
             link = (response_service.find_personal_link(token) if kind == "s"
                     else response_service.find_resume_link(token))
-            form_class = section_form_class(("prepare", structure.survey_id, structure.revision), section)
-            form = form_class(meta={"csrf": False})
+            form = SectionAnswers(section, request.form)
             assert form.validate(), form.question_errors
             response_service.save_section(link, section, form.answer_rows(), "en")
