@@ -24,10 +24,10 @@ csrf.exempt(bp)
 LINK_KINDS = "any(s, r)"
 
 
-def _load(kind: str, token: str) -> response_service.RespondentLink:
+def _load(kind: str, token: str, with_answers: bool = False) -> response_service.RespondentLink:
     """Resolve a secret link or answer 404; unknown links count towards the guessing limit (429)."""
     throttle.refuse_when_exhausted()
-    link = response_service.find_personal_link(token) if kind == "s" else response_service.find_resume_link(token)
+    link = response_service.find_link(kind, token, with_answers)
     if link is None:
         throttle.count_unknown_link()
         abort(404)
@@ -99,7 +99,7 @@ def open_link(slug: str):
 @bp.route(f"/<{LINK_KINDS}:kind>/<token>/<int:number>", methods=["GET", "POST"])
 @public
 def section(kind: str, token: str, number: int):
-    link = _load(kind, token)
+    link = _load(kind, token, with_answers=request.method == "GET")
     blocked = _unavailable(link)
     if blocked is not None:
         return blocked
@@ -111,9 +111,7 @@ def section(kind: str, token: str, number: int):
     new_resume = request.args.get("new") == "1"
     language = current_language()
     if request.method == "GET":
-        answers = (response_service.stored_answers(link.response.id, [q.id for q in current.questions])
-                   if link.response else {})
-        return rendering.section_page(structure, current, language, link, formdata_from_answers(current, answers),
+        return rendering.section_page(structure, current, language, link, formdata_from_answers(current, link.answers),
                                       returning_to_check=returning_to_check, new_resume=new_resume)
     form = SectionAnswers(current, request.form)
     csrf_ok = link_csrf.is_valid(kind, token, request.form.get("csrf_token"))
@@ -139,14 +137,14 @@ def section(kind: str, token: str, number: int):
 @bp.route(f"/<{LINK_KINDS}:kind>/<token>/check")
 @public
 def check(kind: str, token: str):
-    link = _load(kind, token)
+    link = _load(kind, token, with_answers=True)
     blocked = _unavailable(link)
     if blocked is not None:
         return blocked
     structure = _structure(link)
     if link.response is None:
         return redirect(url_for("respond.section", kind=kind, token=token, number=1))
-    answers = response_service.stored_answers(link.response.id)
+    answers = link.answers
     return render_template(
         "respond/check.html", survey=link.survey, link=link, structure=structure, answers=answers,
         missing=response_service.unanswered_required(structure, answers), link_csrf=link_csrf.issue(kind, token),
@@ -156,7 +154,7 @@ def check(kind: str, token: str):
 @bp.route(f"/<{LINK_KINDS}:kind>/<token>/submit", methods=["POST"])
 @public
 def submit(kind: str, token: str):
-    link = _load(kind, token)
+    link = _load(kind, token, with_answers=True)
     if link.submitted:
         return redirect(url_for("respond.done", kind=kind, token=token))
     blocked = _unavailable(link)
@@ -168,7 +166,7 @@ def submit(kind: str, token: str):
     structure = _structure(link)
     if link.response is None:
         return redirect(url_for("respond.section", kind=kind, token=token, number=1))
-    missing = response_service.unanswered_required(structure, response_service.stored_answers(link.response.id))
+    missing = response_service.unanswered_required(structure, link.answers)
     if missing:
         return redirect(url_for("respond.check", kind=kind, token=token))
     response_service.submit_response(link)

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import Integer, Row, String, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import Integer, String, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -28,6 +30,16 @@ class AnswerRow:
     option_code: str = ""
     number: int | None = None
     text: str | None = None
+
+
+class StoredAnswer(NamedTuple):
+    """One stored answer, as pages read it (the columns of _ANSWER_COLUMNS)."""
+
+    question_id: int
+    item_code: str
+    option_code: str
+    number: int | None
+    text: str | None
 
 
 @dataclass
@@ -61,6 +73,8 @@ class RespondentLink:
     survey: SurveyRef
     invitation: InvitationRef | None
     response: ResponseRef | None
+    # The response's answers by question id, when looked up with_answers=True (else None).
+    answers: dict[int, list[StoredAnswer]] | None = None
 
     @property
     def submitted(self) -> bool:
@@ -91,6 +105,7 @@ _RESUME_LINK = (
 )
 _ANSWER_COLUMNS = (_answers.c.question_id, _answers.c.item_code, _answers.c.option_code, _answers.c.number,
                    _answers.c.text)
+# A second query, not a join: joined, every answer row would repeat (and decode) the link's columns.
 _ALL_ANSWERS = (select(*_ANSWER_COLUMNS).where(_answers.c.response_id == bindparam("response_id"))
                 .order_by(_answers.c.id))
 _INSERT_ANSWERS = insert(_answers)
@@ -108,27 +123,37 @@ def _response_ref(row, offset: int) -> ResponseRef | None:
     return None if rid is None else ResponseRef(rid, status, last_section, started_at)
 
 
-def find_personal_link(token: str) -> RespondentLink | None:
-    """Resolve a personal invitation token (by its hash) to its survey, invitation and response, in one query."""
+def find_link(kind: str, token: str, with_answers: bool = False) -> RespondentLink | None:
+    """Resolve a secret link (by its token's hash) to its survey, invitation and response, in one query.
+
+    kind "s" is a personal invitation link, "r" an open-link resume link. With with_answers, the
+    response's answers are read too, into link.answers (on the same connection).
+    """
     if not tokens.looks_like_token(token):
         return None
-    row = db.session.execute(_PERSONAL_LINK, {"token_hash": tokens.hash_token(token)}).first()
+    personal = kind == "s"
+    connection = db.session.connection()
+    row = connection.execute(_PERSONAL_LINK if personal else _RESUME_LINK,
+                             {"token_hash": tokens.hash_token(token)}).first()
     if row is None:
         return None
     n = len(SURVEY_REF_COLUMNS)
-    invitation = InvitationRef(*row[n:n + 6])
-    return RespondentLink("s", token, SurveyRef(*row[:n]), invitation, _response_ref(row, n + 6))
+    invitation = InvitationRef(*row[n:n + 6]) if personal else None
+    link = RespondentLink(kind, token, SurveyRef(*row[:n]), invitation, _response_ref(row, n + 6 if personal else n))
+    if with_answers:
+        link.answers = {} if link.response is None else _grouped(
+            StoredAnswer(*answer) for answer in connection.execute(_ALL_ANSWERS, {"response_id": link.response.id}))
+    return link
+
+
+def find_personal_link(token: str) -> RespondentLink | None:
+    """Resolve a personal invitation token to its survey, invitation and response."""
+    return find_link("s", token)
 
 
 def find_resume_link(token: str) -> RespondentLink | None:
     """Resolve an open-link resume token to its survey and response."""
-    if not tokens.looks_like_token(token):
-        return None
-    row = db.session.execute(_RESUME_LINK, {"token_hash": tokens.hash_token(token)}).first()
-    if row is None:
-        return None
-    n = len(SURVEY_REF_COLUMNS)
-    return RespondentLink("r", token, SurveyRef(*row[:n]), None, _response_ref(row, n))
+    return find_link("r", token)
 
 
 def _stamp(anonymous: bool) -> datetime:
@@ -274,21 +299,15 @@ def save_section(link: RespondentLink, section: SectionView, rows: list[AnswerRo
     return response
 
 
-def stored_answers(response_id: int, question_ids: list[int] | None = None) -> dict[int, list[Row]]:
-    """Answers of a response grouped by question id (rows with the answer columns).
-
-    One indexed query for the whole response, filtered here: a response holds tens of rows, and
-    an IN list would cost more to bind than the rows it saves.
-    """
-    wanted = None if question_ids is None else set(question_ids)
-    grouped: dict[int, list[Row]] = {}
-    for answer in db.session.execute(_ALL_ANSWERS, {"response_id": response_id}):
-        if wanted is None or answer.question_id in wanted:
-            grouped.setdefault(answer.question_id, []).append(answer)
+def _grouped(answers: Iterable[StoredAnswer]) -> dict[int, list[StoredAnswer]]:
+    """Answers grouped by question id, in the order they were stored."""
+    grouped: dict[int, list[StoredAnswer]] = {}
+    for answer in answers:
+        grouped.setdefault(answer.question_id, []).append(answer)
     return grouped
 
 
-def unanswered_required(structure: SurveyStructure, answers: dict[int, list[Row]]) -> list[tuple[SectionView, QuestionView]]:
+def unanswered_required(structure: SurveyStructure, answers: dict[int, list[StoredAnswer]]) -> list[tuple[SectionView, QuestionView]]:
     """Required questions with no stored answer, so submit can send the fellow back to them."""
     missing = []
     for section in structure.sections:
