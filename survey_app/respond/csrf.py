@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import time
 
-from flask import current_app
+from flask import current_app, g
 
 # Tokens from a few minutes in the future are accepted: web machines' clocks may differ a little.
 _CLOCK_SKEW = 300
@@ -37,9 +37,15 @@ def _mac(kind: str, link_token: str, issued: str) -> str:
 
 
 def issue(kind: str, link_token: str, now: float | None = None) -> str:
-    """A CSRF token for the forms of one secret link (URL-safe characters only)."""
-    issued = format(int(time.time() if now is None else now), "x")
-    return f"{issued}.{_mac(kind, link_token, issued)}"
+    """A CSRF token for the forms of one secret link (URL-safe characters only), one per request."""
+    if now is not None:
+        issued = format(int(now), "x")
+        return f"{issued}.{_mac(kind, link_token, issued)}"
+    issued_here = g.setdefault("_respond_csrf", {})
+    token = issued_here.get((kind, link_token))
+    if token is None:  # every form of a page carries the same token, even across a second's tick
+        token = issued_here[(kind, link_token)] = issue(kind, link_token, time.time())
+    return token
 
 
 def is_valid(kind: str, link_token: str, value: str | None, now: float | None = None) -> bool:

@@ -81,3 +81,15 @@ def test_a_new_secret_key_invalidates_old_tokens(app):
         app.config["SECRET_KEY"] = "a-completely-different-secret-key-for-this-test-0123"
         app.config.pop("_RESPOND_CSRF_KEY")
         assert not link_csrf.is_valid("s", "the-link", token)
+
+
+def test_a_page_carries_one_token_even_when_the_clock_ticks(app, monkeypatch):
+    """The cached and directly rendered page, and every form on a page, must carry the same token."""
+    ticks = iter(range(1_800_000_000, 1_800_000_100))
+    monkeypatch.setattr(link_csrf.time, "time", lambda: float(next(ticks)))
+    with app.test_request_context():
+        first = link_csrf.issue("s", "the-link")
+        assert link_csrf.issue("s", "the-link") == first
+        assert link_csrf.issue("s", "another-link") != first
+    with app.test_request_context():
+        assert link_csrf.issue("s", "the-link") != first  # a new request, a new time
