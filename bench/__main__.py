@@ -379,7 +379,8 @@ class Bench:
         lines += ["", f"## Results (medians of {self.plan.runs} interleaved runs)", "",
                   "Every web figure is requests per second under gunicorn with 2 sync workers "
                   "(`deploy/gunicorn.conf.py`, access log off), measured by wrk on 127.0.0.1; the ratio is "
-                  "the median of the per-round ratios subject / baseline.", "",
+                  "the median of the per-round ratios subject / baseline. Saves, submits and inserts count only "
+                  "requests answered with a redirect (something stored), each fellow on a fresh invitation.", "",
                   "| Measure | Baseline | Baseline median | Subject median | Ratio | Target | Met? |",
                   "|---|---|---|---|---|---|---|"]
         for row in self.rows:
