@@ -154,18 +154,17 @@ def _page_variant() -> tuple | None:
     return args
 
 
-def render_section(structure: SurveyStructure, section: SectionView, link: RespondentLink, csrf: str | None = None,
-                   **context: object) -> str:
+def render_section(structure: SurveyStructure, section: SectionView, link: RespondentLink, **context: object) -> str:
     """Render templates/respond/section.html directly."""
     return render_template("respond/section.html", structure=structure, section=section, survey=link.survey,
-                           link=link, link_csrf=csrf or link_csrf.issue(link.kind, link.token), **context)
+                           link=link, link_csrf=link_csrf.issue(link.kind, link.token), **context)
 
 
 def section_page(structure: SurveyStructure, section: SectionView, language: str, link: RespondentLink,
                  values: MultiDict, use_cache: bool = True, **context: object) -> str:
     """The section page for a GET showing `values`: filled in from the cached page when it can be."""
     variant = _page_variant() if use_cache else None
-    csrf = link_csrf.issue(link.kind, link.token)
+    csrf = link_csrf.issue(link.kind, link.token)  # the same token render_section prints
     compiled = None
     if variant is not None:
         key = ("page", section.number, language, link.kind, variant)
@@ -175,7 +174,7 @@ def section_page(structure: SurveyStructure, section: SectionView, language: str
             if compiled is not None:
                 structure.rendered[key] = compiled
     if compiled is None:
-        return render_section(structure, section, link, csrf, form=None,
+        return render_section(structure, section, link, form=None,
                               questions=section_questions(structure, section, language, values, use_cache=use_cache),
                               **context)
     return compiled.fill(values, link.token, csrf)
@@ -190,7 +189,7 @@ def _compile_page(structure: SurveyStructure, section: SectionView, link: Respon
     """
     state = _SlotState()
     questions = _trusted(_render(structure, section, state))
-    markup = render_section(structure, section, link, csrf, form=None, questions=questions, **context)
+    markup = render_section(structure, section, link, form=None, questions=questions, **context)
     token = link.token
     slots = state.slots + markup.count(token) + markup.count(csrf)
     markup = markup.replace(token, f"{_SLOT}t{_SEP}{_SEP}{_SLOT}").replace(csrf, f"{_SLOT}k{_SEP}{_SEP}{_SLOT}")

@@ -146,16 +146,6 @@ def find_link(kind: str, token: str, with_answers: bool = False) -> RespondentLi
     return link
 
 
-def find_personal_link(token: str) -> RespondentLink | None:
-    """Resolve a personal invitation token to its survey, invitation and response."""
-    return find_link("s", token)
-
-
-def find_resume_link(token: str) -> RespondentLink | None:
-    """Resolve an open-link resume token to its survey and response."""
-    return find_link("r", token)
-
-
 def _stamp(anonymous: bool) -> datetime:
     """Now, or only the day for anonymous surveys, so times cannot pair people with responses."""
     now = utcnow()

@@ -91,9 +91,10 @@ class SurveyStructure:
     base_language: str
     sections: tuple[SectionView, ...]
     questions: dict[str, QuestionView] = field(default_factory=dict)
-    # Question markup per (section number, language), filled by respond/rendering.py; it lives and
-    # dies with this snapshot, so a reloaded survey never shows stale markup.
-    rendered: dict[tuple[int, str], Any] = field(default_factory=dict, compare=False, repr=False)
+    # Markup filled by respond/rendering.py: a section's questions per (number, language), whole pages
+    # per ("page", number, language, kind, query). It lives and dies with this snapshot, so a
+    # reloaded survey never shows stale markup.
+    rendered: dict[tuple, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def text(self, texts: Texts, lang: str) -> str:
         return texts.get(lang) or texts.get(self.base_language) or next(iter(texts.values()), "")

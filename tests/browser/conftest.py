@@ -129,14 +129,13 @@ class LiveServer:
         from survey_app.services.structure import survey_structure
 
         with self.app.test_request_context():
-            find = response_service.find_personal_link if kind == "s" else response_service.find_resume_link
-            link = find(token)
+            link = response_service.find_link(kind, token)
             structure = survey_structure(link.survey)
             for section in structure.sections[:sections]:
                 rows = [row for q in section.questions for row in _valid_rows(q)]
                 response_service.save_section(link, section, rows, "en")
             if submit:
-                response_service.submit_response(find(token))
+                response_service.submit_response(response_service.find_link(kind, token))
             db.session.remove()
 
 

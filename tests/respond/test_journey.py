@@ -46,11 +46,6 @@ def stored(app, survey_id: int) -> dict[str, list[tuple]]:
     return out
 
 
-@pytest.fixture
-def all_types(make_survey) -> int:
-    return make_survey(ALL_TYPES_SURVEY)
-
-
 def answer_everything(client, base: str) -> None:
     assert post_page(client, f"{base}/1", SECTION1).headers["Location"].endswith(f"{base}/2")
     assert post_page(client, f"{base}/2", SECTION2).headers["Location"].endswith(f"{base}/3")

@@ -48,13 +48,13 @@ def test_cached_page_equals_the_page_rendered_directly(app, make_survey, make_in
     rng = random.Random(7)
     variants = ["", "?lang=ar", "?lang=zh&return=check", "?return=check", "?new=1&lang=fr"]
     with app.app_context():
-        sections = survey_structure(response_service.find_personal_link(token).survey).sections
+        sections = survey_structure(response_service.find_link("s", token).survey).sections
     for section in sections:
         for query in variants:
             with app.test_request_context(f"/s/{token}/{section.number}{query}"):
                 from survey_app.i18n import current_language
 
-                link = response_service.find_personal_link(token)
+                link = response_service.find_link("s", token)
                 structure = survey_structure(link.survey)
                 language = current_language()
                 flags = {"returning_to_check": "return=check" in query, "new_resume": "new=1" in query}
@@ -72,7 +72,7 @@ def test_typed_text_is_escaped_in_the_cached_page(app, make_survey, make_invitat
     survey_id = make_survey(ALL_TYPES_SURVEY)
     token = make_invitation(survey_id)
     with app.test_request_context(f"/s/{token}/3"):
-        link = response_service.find_personal_link(token)
+        link = response_service.find_link("s", token)
         structure = survey_structure(link.survey)
         section = structure.section(3)
         for _ in range(2):  # the second call is filled in from the cache
@@ -90,7 +90,7 @@ def test_pages_with_unknown_arguments_or_messages_are_not_cached(app, make_surve
         with app.test_request_context(f"/s/{token}/1{query}"):
             from flask import flash as add_flash
 
-            link = response_service.find_personal_link(token)
+            link = response_service.find_link("s", token)
             structure = survey_structure(link.survey)
             structure.rendered.clear()
             if flash:

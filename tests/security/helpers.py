@@ -181,8 +181,7 @@ def save_complete(app: Flask, kind: str, token: str, structure: SurveyStructure,
     for section in sections:
         data = section_data(structure, section.number, text, other_text)
         with app.test_request_context(method="POST", data=data):
-            link = (response_service.find_personal_link(token) if kind == "s"
-                    else response_service.find_resume_link(token))
+            link = response_service.find_link(kind, token)
             form = SectionAnswers(section, request.form)
             assert form.validate(), form.question_errors
             response_service.save_section(link, section, form.answer_rows(), "en")

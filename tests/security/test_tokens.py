@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from survey_app.extensions import db
 from survey_app.services import tokens
-from survey_app.services.responses import find_personal_link
+from survey_app.services.responses import find_link
 from tests.conftest import csrf_from
 from tests.security.helpers import answer_all, random_token, section_data, structure_of
 
@@ -170,7 +170,7 @@ def test_guessing_shares_one_budget_across_link_pages(app, make_survey, make_inv
 
 def test_token_shape_is_checked_before_the_database(ctx):
     for bad in ("", "short", "x" * 65, "a/b" * 8, "tok'en--" * 3, "%00" * 8):
-        assert find_personal_link(bad) is None
+        assert find_link("s", bad) is None
 
 
 # --- logs and referrers ---------------------------------------------------------------------------
