@@ -11,15 +11,6 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def aware_utc(value: datetime | str | None) -> datetime | None:
-    """Make an aggregate's timestamp UTC-aware again: MIN/MAX bypass the column type (SQLite gives text)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
 class UTCDateTime(TypeDecorator):
     """Store UTC timestamps and read them back timezone-aware on SQLite as on PostgreSQL."""
 

@@ -23,7 +23,7 @@ from ..models import (
     Survey,
     SurveyState,
 )
-from ..models.base import aware_utc, utcnow
+from ..models.base import utcnow
 from . import audit, totals
 
 # Fields exported from each row: an allow-list, so a column added later (a token hash, a seed)
@@ -273,7 +273,7 @@ def retention_reference(survey: Survey) -> datetime:
         db.session.execute(select(func.max(Delivery.updated_at)).where(Delivery.survey_id == survey.id)).scalar(),
         db.session.execute(select(func.max(Invitation.created_at)).where(Invitation.survey_id == survey.id)).scalar(),
     ]
-    found = [aware_utc(c) for c in candidates if c is not None]
+    found = [c for c in candidates if c is not None]
     return max(found) if found else survey.created_at
 
 

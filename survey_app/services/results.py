@@ -13,13 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, select, true
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..countries import country_codes, country_name
 from ..extensions import db
-from ..models.base import aware_utc
 from ..models import (
     NO_COHORT,
     Answer,
@@ -42,6 +40,9 @@ from . import audit, totals
 CHOICE_COUNT_TYPES = {QuestionType.SINGLE.value, QuestionType.MULTIPLE.value, QuestionType.LIKERT.value,
                       QuestionType.MATRIX.value}
 TEXT_TYPES = {QuestionType.TEXT.value, QuestionType.TEXTAREA.value}
+# Types whose respondents are counted per question (the others give one answer per respondent).
+DISTINCT_TYPES = frozenset({t.value for t in QuestionType} - {QuestionType.SINGLE.value, QuestionType.LIKERT.value,
+                                                              QuestionType.MATRIX.value})
 UNKNOWN_COUNTRY = "unknown"
 CATEGORY_MAX = 100
 
@@ -299,8 +300,7 @@ def scan_group_counts(survey_id: int, filter_: ResultFilter | None = None) -> Gr
     ).one()
     latest = db.session.execute(
         select(func.max(Response.submitted_at)).where(complete_condition(survey_id))).scalar()
-    return Groups(by(Response.country), by(Response.cohort), by(Response.language), aware_utc(latest), n,
-                  aware_utc(first), aware_utc(last))
+    return Groups(by(Response.country), by(Response.cohort), by(Response.language), latest, n, first, last)
 
 
 def withheld_groups(counts: dict[Any, int], minimum: int, always: set[Any] = frozenset()) -> set[Any]:
@@ -376,11 +376,10 @@ def suppress_small_groups(survey: Survey, filter_: ResultFilter, rules: Disclosu
     return ""
 
 
-def status_counts(survey_id: int, filter_: ResultFilter | None = None, completed: int | None = None) -> StatusCounts:
-    """Invited, opened, partial and completed counts; pass `completed` when the totals already know it.
+def status_counts(survey_id: int, completed: int, filter_: ResultFilter | None = None) -> StatusCounts:
+    """Invited, opened, partial and completed counts; `completed` comes from the group counts.
 
-    Partial responses are counted through the status index (a few per cent of responses);
-    complete ones are counted here only when not given.
+    Partial responses are counted through the status index (a few per cent of responses).
     """
     filter_ = filter_ or ResultFilter()
     inv = select(
@@ -392,17 +391,13 @@ def status_counts(survey_id: int, filter_: ResultFilter | None = None, completed
         inv = inv.join(Participant, Participant.id == Invitation.participant_id).where(
             *filter_.participant_conditions())
     invited, opened, completed_invited = db.session.execute(inv).one()
-    def count(status: ResponseStatus) -> int:
-        return db.session.execute(
-            select(func.count()).select_from(Response)
-            .where(Response.status == status.value, Response.survey_id == survey_id, *filter_.response_conditions())
-        ).scalar_one()
-
-    return StatusCounts(
-        invited=invited or 0, opened=opened or 0, partial=count(ResponseStatus.PARTIAL),
-        completed=count(ResponseStatus.COMPLETE) if completed is None else completed,
-        completed_invited=completed_invited or 0,
-    )
+    partial = db.session.execute(
+        select(func.count()).select_from(Response)
+        .where(Response.status == ResponseStatus.PARTIAL.value, Response.survey_id == survey_id,
+               *filter_.response_conditions())
+    ).scalar_one()
+    return StatusCounts(invited=invited or 0, opened=opened or 0, partial=partial, completed=completed,
+                        completed_invited=completed_invited or 0)
 
 
 def _is_country_question(question: Question) -> bool:
@@ -429,7 +424,7 @@ def summarise(survey: Survey, filter_: ResultFilter | None = None, lang: str = "
     results = SurveyResults(
         survey_id=survey.id, slug=survey.slug, title=survey.text(survey.title, lang), language=lang,
         filter=filter_, min_group_size=survey.min_group_size,
-        status=status_counts(survey.id, filter_, completed=groups.n),
+        status=status_counts(survey.id, groups.n, filter_),
         completed_all=groups.completed_all, completed=groups.n if not reason else 0,
         withheld=bool(reason), withheld_reason=reason, questions=[], crosstab=None,
         period_start=survey.opens_at or groups.first, period_end=survey.closes_at or groups.last,
@@ -471,15 +466,11 @@ class Tallies:
     crosstab: dict[str | None, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
 
 
-def _distinct_types() -> set[str]:
-    return {t.value for t in QuestionType} - {QuestionType.SINGLE.value, QuestionType.LIKERT.value,
-                                              QuestionType.MATRIX.value}
-
 
 def totals_tallies(survey: Survey, filter_: ResultFilter) -> Tallies:
     """Sum the running totals over countries: two queries whose size is set by the survey, not its responses."""
     types = {q.id: q.type for q in survey.questions}
-    distinct = _distinct_types()
+    distinct = DISTINCT_TYPES
     where = [AnswerTotal.survey_id == survey.id, *filter_._conditions(AnswerTotal.country, None, None)]
     keys = (AnswerTotal.question_id, AnswerTotal.item_code, AnswerTotal.option_code, AnswerTotal.number,
             AnswerTotal.category)
@@ -527,7 +518,7 @@ def scan_tallies(survey: Survey, filter_: ResultFilter) -> Tallies:
     questions = list(survey.questions)
     choice_ids = [q.id for q in questions if q.type in CHOICE_COUNT_TYPES]
     ranking_ids = [q.id for q in questions if q.type == QuestionType.RANKING.value]
-    distinct_ids = [q.id for q in questions if q.type in _distinct_types()]
+    distinct_ids = [q.id for q in questions if q.type in DISTINCT_TYPES]
     number_ids = [q.id for q in questions if q.type == QuestionType.NUMBER.value]
     joined = select().select_from(Answer).join(Response, Response.id == Answer.response_id).where(*where)
     tallies = Tallies()
@@ -890,12 +881,10 @@ def approved_quotes(survey: Survey, lang: str = "en", limit: int = 30) -> list[Q
     ).all()
     if not candidates:
         return []
-    consent = aliased(Answer)
     languages = dict(db.session.execute(
         select(Response.id, Response.language)
         .where(Response.id.in_({c.response_id for c in candidates}), complete_condition(survey.id),
-               exists().where(consent.response_id == Response.id, consent.question_id == question.id,
-                              consent.option_code == "yes"))
+               Response.id.in_(_consented_responses(survey)))
     ).all())
     rows = [(text, qid, languages[rid]) for text, qid, rid in candidates if rid in languages][:limit]
     return [Quote(text, labels.get(qid, ""), language) for text, qid, language in rows]

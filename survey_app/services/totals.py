@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, literal, select, text, union_all, update
+from sqlalchemy import delete, func, insert, literal, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
-from ..models.base import aware_utc
 from ..models import NO_COHORT, Answer, AnswerTotal, Response, ResponseStatus, ResponseTotal, Survey
 
 GroupKey = tuple[int, str, int, str]  # survey_id, country, cohort, language
@@ -44,7 +42,7 @@ def add_response(response_id: int) -> None:
 def subtract_responses(response_ids: Sequence[int]) -> None:
     """Take complete responses out of the totals; call it before deleting or changing them."""
     found = _collect(response_ids)
-    _apply(found, -1)
+    _subtract(found)
     _refresh_periods(set(found[0]), exclude=response_ids)
 
 
@@ -117,7 +115,7 @@ _ADD_STATEMENTS = {
 
 # --- collecting ------------------------------------------------------------------------------
 
-Tally = tuple[dict[GroupKey, tuple[int, datetime | None, datetime | None]], Counter]
+Tally = tuple[dict[GroupKey, int], Counter]  # responses per group, and cell metrics
 
 
 def _collect(response_ids: Sequence[int]) -> Tally:
@@ -125,8 +123,7 @@ def _collect(response_ids: Sequence[int]) -> Tally:
     if not response_ids:
         return {}, Counter()
     responses = db.session.execute(
-        select(Response.id, Response.survey_id, Response.country, Response.cohort, Response.language,
-               Response.submitted_at)
+        select(Response.id, Response.survey_id, Response.country, Response.cohort, Response.language)
         .where(Response.id.in_(list(response_ids)), Response.status == ResponseStatus.COMPLETE.value)
     ).all()
     complete = [r[0] for r in responses]
@@ -139,12 +136,10 @@ def _collect(response_ids: Sequence[int]) -> Tally:
 
 
 def _tally(responses, answers) -> Tally:
-    groups: dict[GroupKey, tuple[int, datetime | None, datetime | None]] = {}
+    groups: Counter[GroupKey] = Counter()
     where: dict[int, tuple[int, str]] = {}
-    for response_id, survey_id, country, cohort, language, submitted in responses:
-        key = group_key(survey_id, country, cohort, language)
-        n, first, last = groups.get(key, (0, None, None))
-        groups[key] = (n + 1, _earliest(first, submitted), _latest(last, submitted))
+    for response_id, survey_id, country, cohort, language in responses:
+        groups[group_key(survey_id, country, cohort, language)] += 1
         where[response_id] = (survey_id, country or "")
     cells: Counter[tuple[CellKey, str]] = Counter()
     answered: set[tuple[int, int]] = set()
@@ -162,43 +157,24 @@ def _tally(responses, answers) -> Tally:
     return groups, cells
 
 
-def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
-    return b if a is None else a if b is None else min(a, b)
-
-
-def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
-    return b if a is None else a if b is None else max(a, b)
-
-
 # --- writing ---------------------------------------------------------------------------------
 
 def _insert(model):
     return (pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
 
 
-def _apply(found: Tally, sign: int) -> None:
+def _subtract(found: Tally) -> None:
+    """Take tallied responses and their answers off the totals (first and last times: _refresh_periods)."""
     groups, cells = found
     if groups:
         stmt = _insert(ResponseTotal)
-        values: dict[str, Any] = {"responses": ResponseTotal.responses + stmt.excluded.responses}
-        if sign > 0:
-            first, last = ResponseTotal.first_submitted_at, ResponseTotal.last_submitted_at
-            values["first_submitted_at"] = case(
-                (first.is_(None) | (stmt.excluded.first_submitted_at < first), stmt.excluded.first_submitted_at),
-                else_=first)
-            values["last_submitted_at"] = case(
-                (last.is_(None) | (stmt.excluded.last_submitted_at > last), stmt.excluded.last_submitted_at),
-                else_=last)
         stmt = stmt.on_conflict_do_update(index_elements=["survey_id", "country", "cohort", "language"],
-                                          set_=values)
+                                          set_={"responses": ResponseTotal.responses + stmt.excluded.responses})
         db.session.execute(stmt, [
-            {"survey_id": key[0], "country": key[1], "cohort": key[2], "language": key[3], "responses": sign * n,
-             "first_submitted_at": first_at if sign > 0 else None, "last_submitted_at": last_at if sign > 0 else None}
-            for key, (n, first_at, last_at) in sorted(groups.items())
+            {"survey_id": key[0], "country": key[1], "cohort": key[2], "language": key[3], "responses": -n}
+            for key, n in sorted(groups.items())
         ])
-    if sign < 0:
-        cells = Counter({k: -v for k, v in cells.items()})
-    _upsert_cells(cells)
+    _upsert_cells(Counter({k: -v for k, v in cells.items()}))
 
 
 def _upsert_cells(cells: Counter) -> None:
@@ -234,7 +210,7 @@ def _refresh_periods(keys: set[GroupKey], exclude: Sequence[int]) -> None:
             update(ResponseTotal)
             .where(ResponseTotal.survey_id == survey_id, ResponseTotal.country == country,
                    ResponseTotal.cohort == cohort, ResponseTotal.language == language)
-            .values(first_submitted_at=aware_utc(first), last_submitted_at=aware_utc(last))
+            .values(first_submitted_at=first, last_submitted_at=last)
             .execution_options(synchronize_session=False)
         )
 
