@@ -183,13 +183,13 @@ _SEQUENCE_FIXES = (
 )
 
 
+_ANSWER_INSERT_QMARK = ("INSERT INTO answers (response_id, question_id, item_code, option_code, number, text, "
+                        "quote_approved) VALUES (?, ?, ?, ?, ?, ?, false)")
+# Per DBAPI paramstyle; the statement has no other "?" or "%", so the placeholders swap safely.
 _ANSWER_INSERT = {
-    "qmark": "INSERT INTO answers (response_id, question_id, item_code, option_code, number, text, quote_approved) "
-             "VALUES (?, ?, ?, ?, ?, ?, false)",
-    "format": "INSERT INTO answers (response_id, question_id, item_code, option_code, number, text, quote_approved) "
-              "VALUES (%s, %s, %s, %s, %s, %s, false)",
-    "pyformat": "INSERT INTO answers (response_id, question_id, item_code, option_code, number, text, "
-                "quote_approved) VALUES (%s, %s, %s, %s, %s, %s, false)",
+    "qmark": _ANSWER_INSERT_QMARK,
+    "format": _ANSWER_INSERT_QMARK.replace("?", "%s"),
+    "pyformat": _ANSWER_INSERT_QMARK.replace("?", "%s"),
 }
 
 

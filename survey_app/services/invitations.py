@@ -40,8 +40,6 @@ from . import audit, mailer, tokens
 log = logging.getLogger(__name__)
 
 CLAIM_SIZE = 100
-# Messages marked in flight per transaction: the most a killed worker can leave "uncertain".
-SEND_GROUP = 20
 ACTIVE_STATES = (DeliveryState.QUEUED.value, DeliveryState.SENDING.value, DeliveryState.RETRY.value)
 TEXT_KEYS = ("subject", "opening", "reminder_subject", "reminder_opening")
 
@@ -309,10 +307,10 @@ def _claim(batch_id: int, limit: int) -> tuple[datetime, int, list[_Claimed]]:
     return now, len(ids), rows
 
 
-def _start_group(group: list[_Claimed], claimed_at: datetime) -> tuple[dict[int, tuple[str, int]], int]:
+def _start_group(group: list[_Claimed], claimed_at: datetime) -> tuple[dict[int, str], int]:
     """Mark a group in flight (its Message-IDs) in one UPDATE that re-checks opt-outs and completion.
 
-    Returns id -> (Message-ID, attempt) for the rows now in flight, and how many were cancelled.
+    Returns id -> Message-ID for the rows now in flight, and how many were cancelled.
     The caller commits before the first of them reaches SMTP.
     """
     now = utcnow()
@@ -337,8 +335,7 @@ def _start_group(group: list[_Claimed], claimed_at: datetime) -> tuple[dict[int,
                     last_error=case((opted_out, "opted out"), else_="completed before the reminder went out"))
             .execution_options(synchronize_session=False)
         ).rowcount
-    attempts = {row.id: row.attempts + 1 for row in group}
-    return {delivery_id: (message_ids[delivery_id], attempts[delivery_id]) for delivery_id in started}, cancelled
+    return {delivery_id: message_ids[delivery_id] for delivery_id in started}, cancelled
 
 
 def _wait_for_rate(limit: int) -> int:
@@ -364,21 +361,13 @@ class BatchRun:
     next_due: datetime | None = None
 
 
-def send_group_size() -> int:
-    """How many messages are marked in flight together: one when a rate cap paces sends anyway."""
-    config = current_app.config
-    if int(config.get("MAIL_MAX_PER_MINUTE") or 0) > 0:
-        return 1
-    return max(1, int(config.get("MAIL_SEND_GROUP") or SEND_GROUP))
-
-
 def process_batch(batch_id: int, max_messages: int | None = None,
                   on_progress: Callable[[int], None] | None = None) -> BatchRun:
     """Send the due messages of a batch until none is left (or max_messages were handled).
 
-    Per group of send_group_size() messages, one transaction records the previous group's
-    outcomes and marks this group in flight; a worker killed mid-group leaves at most that many
-    rows "sending" with a Message-ID, which recovery turns "uncertain" (never resent).
+    Per group of MAIL_SEND_GROUP messages (one under a rate cap), one transaction records the
+    previous group's outcomes and marks this group in flight; a worker killed mid-group leaves at
+    most that many rows "sending" with a Message-ID, which recovery turns "uncertain" (never resent).
     """
     run = BatchRun()
     batch = db.session.get(MailBatch, batch_id)
@@ -392,7 +381,9 @@ def process_batch(batch_id: int, max_messages: int | None = None,
     interval = 60.0 / per_minute if per_minute > 0 else 0.0
     max_attempts = int(config.get("MAIL_MAX_ATTEMPTS") or 5)
     retry_base = float(config.get("MAIL_RETRY_BASE_SECONDS", 60))
-    group_size = send_group_size()
+    # Messages marked in flight together, the most a killed worker can leave "uncertain";
+    # one when a rate cap paces sends anyway.
+    group_size = 1 if per_minute > 0 else max(1, int(config["MAIL_SEND_GROUP"]))
     transport = mailer.make_transport()
     claimed_at: datetime | None = None
     unrecorded: list[_Attempt] = []  # answered by the server, not yet in the ledger
@@ -413,12 +404,12 @@ def process_batch(batch_id: int, max_messages: int | None = None,
                 in_flight, cancelled = _start_group(group, claimed_at)
                 db.session.commit()  # the Message-IDs are durable before any of them reaches SMTP
                 unrecorded = []
-                untried = {delivery_id: message_id for delivery_id, (message_id, _) in in_flight.items()}
+                untried = dict(in_flight)
                 run.handled += cancelled
                 for row in group:
                     if row.id not in in_flight:  # cancelled, or reclaimed by recovery: someone else owns it
                         continue
-                    message_id, attempt = in_flight[row.id]
+                    message_id, attempt = in_flight[row.id], row.attempts + 1  # as _start_group counted it
                     if interval:
                         pause = last_sent + interval - time.monotonic()
                         if pause > 0:
@@ -493,18 +484,15 @@ def _record_all(attempts: list[_Attempt], max_attempts: int, retry_base: float) 
         )
     for item in attempts:
         if item.result.outcome is not mailer.Outcome.SENT:
-            _record(item.delivery_id, item.message_id, item.result, item.attempt, max_attempts, retry_base,
-                    commit=False)
+            _record(item.delivery_id, item.message_id, item.result, item.attempt, max_attempts, retry_base)
 
 
 def _record(delivery_id: int, message_id: str, result: mailer.SendResult, attempt: int, max_attempts: int,
-            retry_base: float, commit: bool = True) -> None:
-    """Store one SMTP outcome; only the row's own in-flight Message-ID may be overwritten."""
+            retry_base: float) -> None:
+    """Store one unsent SMTP outcome, uncommitted; only the row's own in-flight Message-ID may be overwritten."""
     now = utcnow()
     values: dict = {"updated_at": now}
-    if result.outcome is mailer.Outcome.SENT:
-        values.update(state=DeliveryState.SENT.value, sent_at=now, last_error=None)
-    elif result.outcome is mailer.Outcome.RETRY and attempt < max_attempts:
+    if result.outcome is mailer.Outcome.RETRY and attempt < max_attempts:
         values.update(state=DeliveryState.RETRY.value, last_error=result.detail, message_id=None,
                       next_attempt_at=now + timedelta(seconds=retry_base * (2 ** (attempt - 1))))
     elif result.outcome is mailer.Outcome.UNCERTAIN:
@@ -519,8 +507,6 @@ def _record(delivery_id: int, message_id: str, result: mailer.SendResult, attemp
                Delivery.state.in_((DeliveryState.SENDING.value, DeliveryState.UNCERTAIN.value)))
         .values(**values).execution_options(synchronize_session=False)
     )
-    if commit:
-        db.session.commit()
 
 
 def _finish_batch_if_done(batch_id: int) -> datetime | None:
