@@ -26,10 +26,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .common import BENCH, BIN, HOST, ROOT, Server, machine, median, wrk
+from .common import BENCH, BIN, HOST, PG_ADMIN, ROOT, Server, app_env, machine, median, pg_database_url, wrk
 
-SECRET_KEY = "bench-secret-key-0123456789abcdef0123456789abcdef"
-PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SAVE_LUA = BENCH / "lua" / "save.lua"
 
 
@@ -44,7 +42,7 @@ class Plan:
     # Invitations per run for saves and again for submits: more than a run can use (2,000 a second).
     # A run that uses them up is flagged in the notes, and its rate counts only the stored ones.
     pool: int = 10_000
-    mails: int = 10_000  # per round, the issue's size; fewer when three rounds would not fit the budget
+    mails: int = 10_000  # per round, the issue's size; fewer when all rounds would not fit the budget
     budget: float = 570.0  # seconds: the whole run must stay under 10 minutes on 2 cores
     sizes: tuple[int, ...] = (300, 1_000, 10_000, 100_000)  # the second is the "small" of the ratio
     csv_size: int = 100_000
@@ -116,10 +114,8 @@ class Bench:
         else:
             dbname = f"bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
             _pg_admin(f'CREATE DATABASE "{dbname}"')
-            url = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/" + dbname
-        env = {"SURVEY_APP_ENV": "development", "INSTANCE_PATH": str(stage_dir / "instance"),
-               "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "RATELIMIT_STORAGE_URI": "memory://",
-               "REDIS_URL": "", "MAIL_SERVER": "", "WEB_CONCURRENCY": "2"}
+            url = pg_database_url(dbname)
+        env = {**app_env(stage_dir, url), "WEB_CONCURRENCY": "2"}
         servers: list[Server] = []
         try:
             info_path = stage_dir / "info.json"
@@ -255,25 +251,25 @@ class Bench:
                                    f"{(done.stderr or done.stdout)[-400:]}")
             return float(match.group(3)), float(match.group(2))
 
-        mails = self.plan.mails
+        mails, runs = self.plan.mails, self.plan.runs
         if mails > 1_000:
             # A 500-message probe (not counted) gives this machine's seconds per message for a round
-            # (our path once, the bare loop twice); keep the largest size whose three rounds fit.
+            # (our path once, the bare loop twice); keep the largest size whose rounds all fit.
             began = time.monotonic()
             run(500)
             per_message = (time.monotonic() - began) / 500
             left = self.plan.budget - (time.monotonic() - self.began)
             for size in (mails, 5_000, 2_000, 1_000):
-                if size <= mails and (3 * size * per_message <= left or size == 1_000):
+                if size <= mails and (runs * size * per_message <= left or size == 1_000):
                     break
             if size != mails:
                 self.notes.append(f"Invitations: {size:,} per run, not {mails:,}: the 500-message probe took "
-                                  f"{per_message * 1000:.1f} ms a message, and three rounds of {mails:,} would "
+                                  f"{per_message * 1000:.1f} ms a message, and {runs} rounds of {mails:,} would "
                                   f"not have fitted the {left:.0f} s left of the budget "
                                   f"(`python -m bench --only mail` runs the full size).")
             mails = size
         pairs = []
-        for number in range(self.plan.runs):
+        for number in range(runs):
             pairs.append(run(mails))
             self.log(f"mail run {number + 1}: bare loop {pairs[-1][0]:.0f} msg/s, ledger {pairs[-1][1]:.0f} msg/s")
         self.ratio_row(f"Invitations: {mails:,} through the sending path (process_batch) to aiosmtpd, msg/s",

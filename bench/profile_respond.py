@@ -22,10 +22,8 @@ import time
 import uuid
 from pathlib import Path
 
-from .common import BIN, ROOT
+from .common import BIN, PG_ADMIN, ROOT, app_env, pg_database_url
 from .prepare import FORM_FIELDS
-
-SECRET_KEY = "bench-secret-key-0123456789abcdef0123456789abcdef"
 
 
 def _environment(folder: Path, pg: bool) -> tuple[dict[str, str], str | None]:
@@ -34,14 +32,12 @@ def _environment(folder: Path, pg: bool) -> tuple[dict[str, str], str | None]:
         import psycopg
 
         dbname = f"profile_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{dbname}"')
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{dbname}"
+        url = pg_database_url(dbname)
     else:
         url = f"sqlite:///{folder / 'bench.db'}"
-    return {"SURVEY_APP_ENV": "development", "INSTANCE_PATH": str(folder / "instance"), "DATABASE_URL": url,
-            "SECRET_KEY": SECRET_KEY, "RATELIMIT_STORAGE_URI": "memory://", "REDIS_URL": "",
-            "MAIL_SERVER": ""}, dbname
+    return app_env(folder, url), dbname
 
 
 def main() -> int:
@@ -118,7 +114,7 @@ def main() -> int:
             db.engine.dispose()
         import psycopg
 
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
     return 0
 
