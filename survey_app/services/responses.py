@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import Answer, Invitation, InvitationStatus, Participant, Response, ResponseStatus, Survey
 from ..models.base import utcnow
 from . import tokens, totals
+from .driver_sql import DriverStatement, insert_rows
 from .structure import SURVEY_REF_COLUMNS, QuestionView, SectionView, SurveyRef, SurveyStructure
 
 
@@ -88,7 +89,7 @@ class RespondentLink:
 _responses, _answers, _invitations = Response.__table__, Answer.__table__, Invitation.__table__
 _surveys, _participants = Survey.__table__, Participant.__table__
 _RESPONSE_COLUMNS = (_responses.c.id, _responses.c.status, _responses.c.last_section, _responses.c.started_at)
-_PERSONAL_LINK = (
+_PERSONAL_LINK = DriverStatement(
     select(*SURVEY_REF_COLUMNS, _invitations.c.id, _invitations.c.opened_at, _invitations.c.completed_at,
            _participants.c.language, _participants.c.country, _participants.c.cohort, *_RESPONSE_COLUMNS)
     .select_from(_invitations)
@@ -97,7 +98,7 @@ _PERSONAL_LINK = (
     .outerjoin(_responses, _responses.c.invitation_id == _invitations.c.id)
     .where(_invitations.c.token_hash == bindparam("token_hash"))
 )
-_RESUME_LINK = (
+_RESUME_LINK = DriverStatement(
     select(*SURVEY_REF_COLUMNS, *_RESPONSE_COLUMNS)
     .select_from(_responses)
     .join(_surveys, _surveys.c.id == _responses.c.survey_id)
@@ -106,16 +107,23 @@ _RESUME_LINK = (
 _ANSWER_COLUMNS = (_answers.c.question_id, _answers.c.item_code, _answers.c.option_code, _answers.c.number,
                    _answers.c.text)
 # A second query, not a join: joined, every answer row would repeat (and decode) the link's columns.
-_ALL_ANSWERS = (select(*_ANSWER_COLUMNS).where(_answers.c.response_id == bindparam("response_id"))
-                .order_by(_answers.c.id))
-_INSERT_ANSWERS = insert(_answers)
+_ALL_ANSWERS = DriverStatement(select(*_ANSWER_COLUMNS).where(_answers.c.response_id == bindparam("response_id"))
+                               .order_by(_answers.c.id))
+_ANSWER_INSERT_COLUMNS = ("response_id", "question_id", "item_code", "option_code", "number", "text",
+                          "quote_approved")
 _RESPONSE_OF_INVITATION = select(*_RESPONSE_COLUMNS).where(_responses.c.invitation_id == bindparam("invitation_id"))
-_MARK_STARTED = (
+_MARK_STARTED = DriverStatement(
     update(_invitations)
     .where(_invitations.c.id == bindparam("invitation_id"), _invitations.c.completed_at.is_(None))
     .values(status=InvitationStatus.STARTED.value, started_at=bindparam("started_at"))
 )
-_NEW_RESPONSE = insert(_responses).returning(*_RESPONSE_COLUMNS)
+_NEW_RESPONSE_COLUMNS = ("survey_id", "invitation_id", "language", "status", "started_at", "updated_at", "country",
+                         "cohort", "last_section")
+# Every column with a default is given, so nothing depends on Python-side defaults at execution.
+_NEW_RESPONSE = DriverStatement(
+    insert(_responses).values({name: bindparam(name, type_=_responses.c[name].type) for name in _NEW_RESPONSE_COLUMNS})
+    .returning(_responses.c.id)
+)
 
 
 def _response_ref(row, offset: int) -> ResponseRef | None:
@@ -132,9 +140,7 @@ def find_link(kind: str, token: str, with_answers: bool = False) -> RespondentLi
     if not tokens.looks_like_token(token):
         return None
     personal = kind == "s"
-    connection = db.session.connection()
-    row = connection.execute(_PERSONAL_LINK if personal else _RESUME_LINK,
-                             {"token_hash": tokens.hash_token(token)}).first()
+    row = (_PERSONAL_LINK if personal else _RESUME_LINK).first({"token_hash": tokens.hash_token(token)})
     if row is None:
         return None
     n = len(SURVEY_REF_COLUMNS)
@@ -142,7 +148,7 @@ def find_link(kind: str, token: str, with_answers: bool = False) -> RespondentLi
     link = RespondentLink(kind, token, SurveyRef(*row[:n]), invitation, _response_ref(row, n + 6 if personal else n))
     if with_answers:
         link.answers = {} if link.response is None else _grouped(
-            StoredAnswer(*answer) for answer in connection.execute(_ALL_ANSWERS, {"response_id": link.response.id}))
+            StoredAnswer(*answer) for answer in _ALL_ANSWERS.all({"response_id": link.response.id}))
     return link
 
 
@@ -196,14 +202,14 @@ def _ensure_response(link: RespondentLink, language: str, values: dict[str, obje
            "cohort": None if anonymous else invitation.cohort, "last_section": 0}
     row.update(values)
     try:
-        created = db.session.execute(_NEW_RESPONSE, row).one()
+        (response_id,) = _NEW_RESPONSE.first(row)
     except IntegrityError:
         db.session.rollback()
         existing = db.session.execute(_RESPONSE_OF_INVITATION, {"invitation_id": invitation.id}).one()
         link.response = _response_ref(existing, 0)
         return link.response, False
-    db.session.execute(_MARK_STARTED, {"invitation_id": invitation.id, "started_at": started})
-    link.response = _response_ref(created, 0)
+    _MARK_STARTED.execute({"invitation_id": invitation.id, "started_at": started})
+    link.response = ResponseRef(response_id, row["status"], row["last_section"], started)
     return link.response, True
 
 
@@ -230,7 +236,7 @@ def storable_text(text: str | None) -> str | None:
 
 
 # Saves of a section already saved once, and submits: guarded by status = 'partial' (see _guarded).
-_RESAVE = (
+_RESAVE = DriverStatement(
     update(_responses)
     .where(_responses.c.id == bindparam("response_id"), _responses.c.status == ResponseStatus.PARTIAL.value)
     .values(updated_at=bindparam("now"),
@@ -248,20 +254,21 @@ _SUBMIT = (
     .values(status=ResponseStatus.COMPLETE.value, submitted_at=bindparam("stamp"), updated_at=bindparam("stamp"))
 )
 # Anonymous surveys keep no link between a response and the invitation, and no precise times.
-_SUBMIT_ANONYMOUS = _SUBMIT.values(invitation_id=None, started_at=bindparam("started"))
-_COMPLETE_INVITATION = (
+_SUBMIT_ANONYMOUS = DriverStatement(_SUBMIT.values(invitation_id=None, started_at=bindparam("started")))
+_SUBMIT = DriverStatement(_SUBMIT)
+_COMPLETE_INVITATION = DriverStatement(
     update(_invitations).where(_invitations.c.id == bindparam("invitation_id"))
     .values(status=InvitationStatus.COMPLETED.value, completed_at=bindparam("stamp"))
 )
 
 
-def _guarded(statement, params: dict[str, object]) -> bool:
+def _guarded(statement: DriverStatement, params: dict[str, object]) -> bool:
     """Run an UPDATE guarded by status = 'partial'; False (rolled back) once the response was submitted.
 
     The guarded UPDATE both checks the status and locks the row, so of a save and a submit, or of
     several submits, racing on one response exactly one sees it partial.
     """
-    if db.session.execute(statement, params).rowcount == 0:
+    if statement.execute(params).rowcount == 0:
         db.session.rollback()
         return False
     return True
@@ -279,12 +286,9 @@ def save_section(link: RespondentLink, section: SectionView, rows: list[AnswerRo
             raise AlreadySubmitted()
         db.session.execute(_DELETE_SECTION_ANSWERS, {"response_id": response.id,
                                                      "question_ids": [q.id for q in section.questions]})
-    if rows:
-        db.session.execute(_INSERT_ANSWERS, [
-            {"response_id": response.id, "question_id": r.question_id, "item_code": r.item_code,
-             "option_code": r.option_code, "number": r.number, "text": storable_text(r.text)}
-            for r in rows
-        ])
+    insert_rows(_answers, _ANSWER_INSERT_COLUMNS, [
+        (response.id, r.question_id, r.item_code, r.option_code, r.number, storable_text(r.text), False) for r in rows
+    ])
     db.session.commit()
     return response
 
@@ -335,7 +339,7 @@ def submit_response(link: RespondentLink) -> bool:
     if not _guarded(_SUBMIT_ANONYMOUS if anonymous else _SUBMIT, params):
         return False
     if link.invitation is not None:
-        db.session.execute(_COMPLETE_INVITATION, {"invitation_id": link.invitation.id, "stamp": stamp})
+        _COMPLETE_INVITATION.execute({"invitation_id": link.invitation.id, "stamp": stamp})
     totals.add_response(response.id)
     db.session.commit()
     return True

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
+from .driver_sql import DriverStatement
 from ..models import NO_COHORT, Answer, AnswerTotal, Response, ResponseStatus, ResponseTotal, Survey
 
 GroupKey = tuple[int, str, int, str]  # survey_id, country, cohort, language
@@ -36,7 +37,7 @@ def add_response(response_id: int) -> None:
     ... ON CONFLICT DO UPDATE), in the key order the other writers here use.
     """
     for statement in _ADD_STATEMENTS[db.session.get_bind().dialect.name]:
-        db.session.execute(statement, {"response_id": response_id})
+        statement.execute({"response_id": response_id})
 
 
 def subtract_responses(response_ids: Sequence[int]) -> None:
@@ -108,7 +109,8 @@ ON CONFLICT (survey_id, question_id, item_code, option_code, number, category, c
 """
 # Python sorts text by code point, as SQLite does; PostgreSQL needs the "C" collation for that.
 _ADD_STATEMENTS = {
-    dialect: (text(_ADD_GROUP.format(no_cohort=NO_COHORT)), text(_ADD_CELLS.format(collate=collate)))
+    dialect: (DriverStatement(text(_ADD_GROUP.format(no_cohort=NO_COHORT))),
+              DriverStatement(text(_ADD_CELLS.format(collate=collate))))
     for dialect, collate in (("sqlite", ""), ("postgresql", ' COLLATE "C"'))
 }
 
