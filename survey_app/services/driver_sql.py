@@ -99,12 +99,14 @@ def insert_rows(table: Table, columns: Sequence[str], rows: Sequence[Sequence[An
         mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
         one = "(" + ", ".join([mark] * len(names)) + ")"
         # Names from the model's Table, every value a bound parameter.
-        sql = _MULTI_ROW[key] = (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
+        sql = _MULTI_ROW[key] = (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "  # nosec B608
                                  + ", ".join([one] * len(rows)))
     _run(connection, sql, tuple(value for row in rows for value in row))
 
 
 def _processed(row, results: tuple) -> tuple:
+    if not results:  # a text() statement declares no result columns: values as the driver gives them
+        return tuple(row)
     return tuple(value if process is None or value is None else process(value)
                  for process, value in zip(results, row))
 

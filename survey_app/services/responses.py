@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Integer, String, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import Integer, String, bindparam, case, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -117,13 +117,33 @@ _MARK_STARTED = DriverStatement(
     .where(_invitations.c.id == bindparam("invitation_id"), _invitations.c.completed_at.is_(None))
     .values(status=InvitationStatus.STARTED.value, started_at=bindparam("started_at"))
 )
-_NEW_RESPONSE_COLUMNS = ("survey_id", "invitation_id", "language", "status", "started_at", "updated_at", "country",
+_NEW_RESPONSE_VALUES = ("survey_id", "invitation_id", "language", "status", "started_at", "updated_at", "country",
                          "cohort", "last_section")
 # Every column with a default is given, so nothing depends on Python-side defaults at execution.
 _NEW_RESPONSE = DriverStatement(
-    insert(_responses).values({name: bindparam(name, type_=_responses.c[name].type) for name in _NEW_RESPONSE_COLUMNS})
+    insert(_responses).values({name: bindparam(name, type_=_responses.c[name].type) for name in _NEW_RESPONSE_VALUES})
     .returning(_responses.c.id)
 )
+# The same three writes as one PostgreSQL statement: the answers arrive as one array per column.
+_FIRST_SAVE_POSTGRESQL = DriverStatement(text("""
+WITH created AS (
+  INSERT INTO responses (survey_id, invitation_id, language, status, started_at, updated_at, country, cohort,
+                         last_section)
+  VALUES (:survey_id, :invitation_id, :language, :status, :started_at, :updated_at, :country, :cohort, :last_section)
+  RETURNING id
+), started AS (
+  UPDATE invitations SET status = 'started', started_at = :started_at
+  WHERE id = :invitation_id AND completed_at IS NULL
+), stored AS (
+  INSERT INTO answers (response_id, question_id, item_code, option_code, number, text, quote_approved)
+  SELECT created.id, a.question_id, a.item_code, a.option_code, a.number, a.text, FALSE
+  FROM created, unnest(CAST(:question_ids AS INTEGER[]), CAST(:item_codes AS VARCHAR[]),
+                       CAST(:option_codes AS VARCHAR[]), CAST(:numbers AS INTEGER[]), CAST(:texts AS TEXT[]))
+       WITH ORDINALITY AS a(question_id, item_code, option_code, number, text, position)
+  ORDER BY a.position
+)
+SELECT id FROM created
+""").bindparams(*(bindparam(name, type_=_responses.c[name].type) for name in _NEW_RESPONSE_VALUES)))
 
 
 def _response_ref(row, offset: int) -> ResponseRef | None:
@@ -181,15 +201,15 @@ def start_open_response(survey: Survey, language: str) -> tuple[Response, str]:
     return response, token
 
 
-def _ensure_response(link: RespondentLink, language: str, values: dict[str, object]) -> tuple[ResponseRef, bool]:
-    """Return the link's response and whether it was created now, with `values`, on a personal link's first save.
+def _first_save(link: RespondentLink, language: str, values: dict[str, object],
+                answers: list[tuple]) -> ResponseRef | None:
+    """Create the personal link's response with `values` and its first answers; None if another save won.
 
     One response per invitation: of two first saves racing (double click, two tabs), the unique
-    invitation_id lets one INSERT in; the other rolls back (it has written nothing yet) and uses
-    that row.
+    invitation_id lets one INSERT in; the other rolls back (it has written nothing) and gets None,
+    with link.response now the winner's row, to save into as any later save does. On PostgreSQL
+    the response, the invitation's status and the answers are one statement (one round trip).
     """
-    if link.response is not None:
-        return link.response, False
     invitation = link.invitation
     if invitation is None:  # an open-link response is created at the start, never here
         raise ValueError("a resume link without its response")
@@ -202,15 +222,26 @@ def _ensure_response(link: RespondentLink, language: str, values: dict[str, obje
            "cohort": None if anonymous else invitation.cohort, "last_section": 0}
     row.update(values)
     try:
-        (response_id,) = _NEW_RESPONSE.first(row)
+        if db.session.get_bind().dialect.name == "postgresql":
+            columns = list(zip(*answers)) if answers else [()] * 5
+            (response_id,) = _FIRST_SAVE_POSTGRESQL.first({
+                **row, "question_ids": list(columns[0]), "item_codes": list(columns[1]),
+                "option_codes": list(columns[2]), "numbers": list(columns[3]), "texts": list(columns[4])})
+        else:
+            (response_id,) = _NEW_RESPONSE.first(row)
+            _MARK_STARTED.execute({"invitation_id": invitation.id, "started_at": started})
+            _insert_answers(response_id, answers)
     except IntegrityError:
         db.session.rollback()
         existing = db.session.execute(_RESPONSE_OF_INVITATION, {"invitation_id": invitation.id}).one()
         link.response = _response_ref(existing, 0)
-        return link.response, False
-    _MARK_STARTED.execute({"invitation_id": invitation.id, "started_at": started})
+        return None
     link.response = ResponseRef(response_id, row["status"], row["last_section"], started)
-    return link.response, True
+    return link.response
+
+
+def _insert_answers(response_id: int, answers: list[tuple]) -> None:
+    insert_rows(_answers, _ANSWER_INSERT_COLUMNS, [(response_id, *answer, False) for answer in answers])
 
 
 def _profile_values(section: SectionView, rows: list[AnswerRow]) -> dict[str, object]:
@@ -279,16 +310,19 @@ def save_section(link: RespondentLink, section: SectionView, rows: list[AnswerRo
     if link.submitted:
         raise AlreadySubmitted()
     values: dict[str, object] = _profile_values(section, rows)
-    response, created = _ensure_response(link, language, {**values, "last_section": section.number})
-    if not created:
-        if not _guarded(_RESAVE, {"response_id": response.id, "now": utcnow(), "section": section.number,
-                                  "country": values.get("country"), "cohort": values.get("cohort")}):
-            raise AlreadySubmitted()
-        db.session.execute(_DELETE_SECTION_ANSWERS, {"response_id": response.id,
-                                                     "question_ids": [q.id for q in section.questions]})
-    insert_rows(_answers, _ANSWER_INSERT_COLUMNS, [
-        (response.id, r.question_id, r.item_code, r.option_code, r.number, storable_text(r.text), False) for r in rows
-    ])
+    answers = [(r.question_id, r.item_code, r.option_code, r.number, storable_text(r.text)) for r in rows]
+    if link.response is None:
+        created = _first_save(link, language, {**values, "last_section": section.number}, answers)
+        if created is not None:
+            db.session.commit()
+            return created
+    response = link.response
+    if not _guarded(_RESAVE, {"response_id": response.id, "now": utcnow(), "section": section.number,
+                              "country": values.get("country"), "cohort": values.get("cohort")}):
+        raise AlreadySubmitted()
+    db.session.execute(_DELETE_SECTION_ANSWERS, {"response_id": response.id,
+                                                 "question_ids": [q.id for q in section.questions]})
+    _insert_answers(response.id, answers)
     db.session.commit()
     return response
 

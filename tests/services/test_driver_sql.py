@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from survey_app.extensions import db
-from survey_app.models import Answer, Response
+from survey_app.models import Answer, Invitation, InvitationStatus, Response
 from survey_app.services import responses
 from survey_app.services.driver_sql import insert_rows
 from survey_app.services.structure import survey_structure
@@ -71,3 +71,29 @@ def test_driver_errors_are_sqlalchemy_errors_that_hide_the_values(app, survey_id
         assert db.session.scalar(select(func.count()).select_from(Answer)) == 0  # the statement wrote nothing
         with pytest.raises(KeyError):
             insert_rows(Answer.__table__, ("response_id", "no_such_column"), [(response.id, 1)])
+
+
+def test_a_first_save_writes_response_invitation_and_answers_in_order(app, survey_id, make_invitation):
+    """One statement on PostgreSQL, three on SQLite: the same rows either way, answers in the order given."""
+    token = make_invitation(survey_id, country="KE", cohort=2015)
+    with app.app_context():
+        link = responses.find_link("s", token)
+        section = survey_structure(link.survey).sections[0]
+        q = [question.id for question in section.questions]
+        rows = [responses.AnswerRow(q[1], option_code="mango"), responses.AnswerRow(q[1], option_code="apple"),
+                responses.AnswerRow(q[0], option_code="other"), responses.AnswerRow(q[0], text="Teal\nand\x00 more"),
+                responses.AnswerRow(q[2], item_code="row", option_code="agree", number=3)]
+        saved = responses.save_section(link, section, rows, "fr")
+
+        response = db.session.get(Response, saved.id)
+        assert (response.language, response.country, response.cohort, response.last_section) == ("fr", "KE", 2015, 1)
+        invitation = db.session.get(Invitation, response.invitation_id)
+        assert invitation.status == InvitationStatus.STARTED.value
+        assert invitation.started_at == response.started_at
+        stored = db.session.execute(
+            select(Answer.question_id, Answer.item_code, Answer.option_code, Answer.number, Answer.text,
+                   Answer.quote_approved).where(Answer.response_id == saved.id).order_by(Answer.id)).all()
+        assert [tuple(row) for row in stored] == [
+            (q[1], "", "mango", None, None, False), (q[1], "", "apple", None, None, False),
+            (q[0], "", "other", None, None, False), (q[0], "", "", None, "Teal\nand more", False),
+            (q[2], "row", "agree", 3, None, False)]
