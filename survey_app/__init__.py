@@ -28,6 +28,9 @@ def create_app(config: Config | type[Config] | str | dict[str, Any] | None = Non
     if not app.config.get("MAIL_OUTBOX_DIR"):
         app.config["MAIL_OUTBOX_DIR"] = str(instance / "outbox")
 
+    from .session_cookie import SessionInterface
+
+    app.session_interface = SessionInterface()
     register_logging(app)
     register_extensions(app)
     register_blueprints(app)

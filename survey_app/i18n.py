@@ -1,6 +1,9 @@
 """Language choice for every request: ?lang=, then the invitation's language, then the browser."""
 from __future__ import annotations
 
+from functools import cache
+
+from babel import Locale
 from flask import Flask, current_app, g, request, session
 
 # Each language named in itself, for the switcher; "dir" drives <html dir>.
@@ -29,7 +32,18 @@ def _match_accept_language() -> str | None:
     return None
 
 
-def select_locale() -> str:
+@cache
+def _locale(code: str) -> Locale:
+    """Parsed once per language: Babel's parse reads the disk on each call, and runs on every request."""
+    return Locale.parse(code)
+
+
+def select_locale() -> Locale:
+    """Flask-Babel's locale selector: the chosen language as a (shared, immutable) Locale."""
+    return _locale(choose_language())
+
+
+def choose_language() -> str:
     """Choose the interface language for this request (remembered when picked with ?lang=)."""
     supported = supported_languages()
     asked = request.args.get("lang")

@@ -26,7 +26,7 @@ class _Compiled(NamedTuple):
     order: tuple[str, ...] | None  # parameter names in placeholder order, for positional drivers (SQLite)
     processors: dict[str, Callable[[Any], Any]]
     fixed: dict[str, Any]  # values the statement itself carries, already processed
-    results: tuple[Callable[[Any], Any] | None, ...]  # per selected or returned column
+    results: tuple[Callable[[Any], Any] | None, ...]  # per selected or returned column; () when none converts
 
 
 class DriverStatement:
@@ -51,6 +51,8 @@ class DriverStatement:
             order = tuple(compiled.positiontup) if compiled.positional else None
             results = tuple(column.type._cached_result_processor(dialect, None)
                             for column in compiled._result_columns)
+            if not any(results):  # plain integers and strings: rows as the driver gives them
+                results = ()
             found = self._compiled[dialect.name] = _Compiled(compiled.string, order, processors, fixed, results)
         return found
 
@@ -77,6 +79,8 @@ class DriverStatement:
     def all(self, params: Mapping[str, Any]) -> list[tuple]:
         """Every row, converted by the column types."""
         cursor, compiled = self._run(params)
+        if not compiled.results:
+            return cursor.fetchall()
         return [_processed(row, compiled.results) for row in cursor.fetchall()]
 
 
@@ -105,7 +109,7 @@ def insert_rows(table: Table, columns: Sequence[str], rows: Sequence[Sequence[An
 
 
 def _processed(row, results: tuple) -> tuple:
-    if not results:  # a text() statement declares no result columns: values as the driver gives them
+    if not results:  # nothing to convert, or a text() statement, which declares no result columns
         return tuple(row)
     return tuple(value if process is None or value is None else process(value)
                  for process, value in zip(results, row))

@@ -1,0 +1,25 @@
+"""Flask's signed-cookie session, with its serializer built once per key instead of on every request."""
+from __future__ import annotations
+
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The same cookies, signatures and key rotation as Flask's; only the serializer is reused.
+
+    Flask builds a new serializer (and its key list) for every request, a twentieth of a respondent
+    page's cost. It holds only settings, so one per (key, fallbacks) serves every request.
+    """
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        serializer = self._serializers.get(keys)
+        if serializer is None:
+            self._serializers.clear()  # a changed key replaces the old serializer, never piles up
+            serializer = self._serializers[keys] = super().get_signing_serializer(app)
+        return serializer

@@ -1,0 +1,48 @@
+"""The session cookie with its serializer reused: same signatures, and a changed key still takes effect."""
+from __future__ import annotations
+
+from flask import session
+
+from survey_app.security import public
+from survey_app.session_cookie import SessionInterface
+
+
+def _cookie_app(app):
+    """Two tiny routes on the test app: one stores a value in the session, one reads it back."""
+    @public
+    def put():
+        session["seen"] = "yes"
+        return "stored"
+
+    @public
+    def get():
+        return session.get("seen", "nothing")
+
+    app.add_url_rule("/_session/put", "session_put", put)
+    app.add_url_rule("/_session/get", "session_get", get)
+    return app
+
+
+def test_the_app_uses_the_reusing_interface(app):
+    assert isinstance(app.session_interface, SessionInterface)
+
+
+def test_a_session_survives_requests_and_key_rotation_with_a_fallback(app):
+    client = _cookie_app(app).test_client()
+    assert client.get("/_session/put").data == b"stored"
+    assert client.get("/_session/get").data == b"yes"
+
+    old = app.secret_key
+    app.secret_key = "a-new-secret-key-of-at-least-32-characters!"
+    app.config["SECRET_KEY_FALLBACKS"] = [old]
+    assert client.get("/_session/get").data == b"yes"  # signed with the old key, accepted by fallback
+
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert client.get("/_session/get").data == b"nothing"  # the old key is gone: the cookie is refused
+
+
+def test_a_changed_key_is_not_served_from_the_cache(app):
+    client = _cookie_app(app).test_client()
+    client.get("/_session/put")
+    app.secret_key = "another-secret-key-of-at-least-32-characters"
+    assert client.get("/_session/get").data == b"nothing"
