@@ -85,6 +85,9 @@ def register_extensions(app: Flask) -> None:
     from .i18n import select_locale
 
     babel.init_app(app, locale_selector=select_locale)
+    from .services import driver_sql
+
+    driver_sql.init_app(app)
 
 
 def _configure_sqlite(app: Flask) -> None:

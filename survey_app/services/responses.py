@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Integer, String, bindparam, case, delete, func, insert, select, text, update
+from sqlalchemy import Integer, String, bindparam, case, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Answer, Invitation, InvitationStatus, Participant, Response, ResponseStatus, Survey
 from ..models.base import utcnow
 from . import tokens, totals
-from .driver_sql import DriverStatement, insert_rows
+from .driver_sql import DriverStatement, begin, commit, delete_matching, dialect_name, insert_rows, rollback
 from .structure import SURVEY_REF_COLUMNS, QuestionView, SectionView, SurveyRef, SurveyStructure
 
 
@@ -111,7 +111,16 @@ _ALL_ANSWERS = DriverStatement(select(*_ANSWER_COLUMNS).where(_answers.c.respons
                                .order_by(_answers.c.id))
 _ANSWER_INSERT_COLUMNS = ("response_id", "question_id", "item_code", "option_code", "number", "text",
                           "quote_approved")
-_RESPONSE_OF_INVITATION = select(*_RESPONSE_COLUMNS).where(_responses.c.invitation_id == bindparam("invitation_id"))
+_RESPONSE_OF_INVITATION = DriverStatement(
+    select(*_RESPONSE_COLUMNS).where(_responses.c.invitation_id == bindparam("invitation_id")))
+_MARK_OPENED = DriverStatement(
+    update(_invitations)
+    .where(_invitations.c.id == bindparam("invitation_id"), _invitations.c.opened_at.is_(None))
+    .values(opened_at=bindparam("opened_at"), status=case(
+        (_invitations.c.status == InvitationStatus.CREATED.value, InvitationStatus.OPENED.value),
+        else_=_invitations.c.status,
+    ))
+)
 _MARK_STARTED = DriverStatement(
     update(_invitations)
     .where(_invitations.c.id == bindparam("invitation_id"), _invitations.c.completed_at.is_(None))
@@ -181,15 +190,8 @@ def _stamp(anonymous: bool) -> datetime:
 def mark_opened(invitation: InvitationRef, anonymous: bool = False) -> None:
     """Record that the personal link was visited (no tracking pixel: only a real visit counts). Commit."""
     if invitation.opened_at is None:
-        db.session.execute(
-            update(_invitations)
-            .where(_invitations.c.id == invitation.id, _invitations.c.opened_at.is_(None))
-            .values(opened_at=_stamp(anonymous), status=case(
-                (_invitations.c.status == InvitationStatus.CREATED.value, InvitationStatus.OPENED.value),
-                else_=_invitations.c.status,
-            ))
-        )
-        db.session.commit()
+        _MARK_OPENED.execute({"invitation_id": invitation.id, "opened_at": _stamp(anonymous)})
+        commit()
 
 
 def start_open_response(survey: Survey, language: str) -> tuple[Response, str]:
@@ -222,19 +224,19 @@ def _first_save(link: RespondentLink, language: str, values: dict[str, object],
            "cohort": None if anonymous else invitation.cohort, "last_section": 0}
     row.update(values)
     try:
-        if db.session.get_bind().dialect.name == "postgresql":
+        if dialect_name() == "postgresql":
             columns = list(zip(*answers)) if answers else [()] * 5
             (response_id,) = _FIRST_SAVE_POSTGRESQL.first({
                 **row, "question_ids": list(columns[0]), "item_codes": list(columns[1]),
                 "option_codes": list(columns[2]), "numbers": list(columns[3]), "texts": list(columns[4])})
         else:
+            begin()
             (response_id,) = _NEW_RESPONSE.first(row)
             _MARK_STARTED.execute({"invitation_id": invitation.id, "started_at": started})
             _insert_answers(response_id, answers)
     except IntegrityError:
-        db.session.rollback()
-        existing = db.session.execute(_RESPONSE_OF_INVITATION, {"invitation_id": invitation.id}).one()
-        link.response = _response_ref(existing, 0)
+        rollback()
+        link.response = _response_ref(_RESPONSE_OF_INVITATION.first({"invitation_id": invitation.id}), 0)
         return None
     link.response = ResponseRef(response_id, row["status"], row["last_section"], started)
     return link.response
@@ -276,9 +278,6 @@ _RESAVE = DriverStatement(
             country=func.coalesce(bindparam("country", type_=String), _responses.c.country),
             cohort=func.coalesce(bindparam("cohort", type_=Integer), _responses.c.cohort))
 )
-_DELETE_SECTION_ANSWERS = delete(_answers).where(
-    _answers.c.response_id == bindparam("response_id"),
-    _answers.c.question_id.in_(bindparam("question_ids", expanding=True)))
 _SUBMIT = (
     update(_responses)
     .where(_responses.c.id == bindparam("response_id"), _responses.c.status == ResponseStatus.PARTIAL.value)
@@ -300,7 +299,7 @@ def _guarded(statement: DriverStatement, params: dict[str, object]) -> bool:
     several submits, racing on one response exactly one sees it partial.
     """
     if statement.execute(params).rowcount == 0:
-        db.session.rollback()
+        rollback()
         return False
     return True
 
@@ -314,16 +313,16 @@ def save_section(link: RespondentLink, section: SectionView, rows: list[AnswerRo
     if link.response is None:
         created = _first_save(link, language, {**values, "last_section": section.number}, answers)
         if created is not None:
-            db.session.commit()
+            commit()
             return created
     response = link.response
+    begin()
     if not _guarded(_RESAVE, {"response_id": response.id, "now": utcnow(), "section": section.number,
                               "country": values.get("country"), "cohort": values.get("cohort")}):
         raise AlreadySubmitted()
-    db.session.execute(_DELETE_SECTION_ANSWERS, {"response_id": response.id,
-                                                 "question_ids": [q.id for q in section.questions]})
+    delete_matching(_answers, "response_id", response.id, "question_id", [q.id for q in section.questions])
     _insert_answers(response.id, answers)
-    db.session.commit()
+    commit()
     return response
 
 
@@ -370,10 +369,11 @@ def submit_response(link: RespondentLink) -> bool:
     params: dict[str, object] = {"response_id": response.id, "stamp": stamp}
     if anonymous:
         params["started"] = _day(response.started_at)
+    begin()
     if not _guarded(_SUBMIT_ANONYMOUS if anonymous else _SUBMIT, params):
         return False
     if link.invitation is not None:
         _COMPLETE_INVITATION.execute({"invitation_id": link.invitation.id, "stamp": stamp})
     totals.add_response(response.id)
-    db.session.commit()
+    commit()
     return True

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
-from .driver_sql import DriverStatement
+from .driver_sql import DriverStatement, dialect_name
 from ..models import NO_COHORT, Answer, AnswerTotal, Response, ResponseStatus, ResponseTotal, Survey
 
 GroupKey = tuple[int, str, int, str]  # survey_id, country, cohort, language
@@ -36,7 +36,7 @@ def add_response(response_id: int) -> None:
     Every submit runs this, so it is two statements the database does alone (INSERT ... SELECT
     ... ON CONFLICT DO UPDATE), in the key order the other writers here use.
     """
-    for statement in _ADD_STATEMENTS[db.session.get_bind().dialect.name]:
+    for statement in _ADD_STATEMENTS[dialect_name()]:
         statement.execute({"response_id": response_id})
 
 

@@ -1,13 +1,19 @@
-"""Statements run on the driver's cursor behave as through the session: types, errors, transactions."""
+"""Statements run on the driver's cursor behave as through the session: types, errors, transactions.
+
+Each test runs twice: on the session's connection (services called from staff code, scripts and
+tests) and on a respondent request's own autocommit connection (respond/views.py).
+"""
 from __future__ import annotations
 
+import contextlib
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from survey_app.extensions import db
-from survey_app.models import Answer, Invitation, InvitationStatus, Response
-from survey_app.services import responses
+from survey_app.models import Answer, Invitation, InvitationStatus, Response, Survey
+from survey_app.services import driver_sql, responses
 from survey_app.services.driver_sql import insert_rows
 from survey_app.services.structure import survey_structure
 from tests.conftest import ALL_TYPES_SURVEY
@@ -18,15 +24,30 @@ def survey_id(make_survey) -> int:
     return make_survey(ALL_TYPES_SURVEY)
 
 
+@pytest.fixture(params=["session", "respondent connection"])
+def db_context(request, app):
+    """An app context whose respondent statements run on the session, or on their own connection."""
+    @contextlib.contextmanager
+    def enter():
+        if request.param == "session":
+            with app.app_context():
+                yield
+        else:
+            with app.test_request_context():
+                driver_sql.use_respondent_connection()
+                yield
+    return enter
+
+
 def _rows(section, **codes: str) -> list[responses.AnswerRow]:
     by_code = {q.code: q for q in section.questions}
     return [responses.AnswerRow(by_code[code].id, option_code=option) for code, option in codes.items()]
 
 
-def test_the_first_save_that_loses_a_race_uses_the_winners_response(app, survey_id, make_invitation):
+def test_the_first_save_that_loses_a_race_uses_the_winners_response(db_context, survey_id, make_invitation):
     """Two tabs' first saves: the second INSERT hits the unique invitation and falls back, losing nothing."""
     token = make_invitation(survey_id)
-    with app.app_context():
+    with db_context():
         stale = responses.find_link("s", token)  # the second tab read the link before any response existed
         assert stale.response is None
         section = survey_structure(stale.survey).sections[0]
@@ -39,10 +60,10 @@ def test_the_first_save_that_loses_a_race_uses_the_winners_response(app, survey_
         assert stored == ["agree", "blue"]  # the later save replaced the section, as a resave does
 
 
-def test_values_come_back_typed_as_through_the_orm(app, survey_id, make_invitation):
+def test_values_come_back_typed_as_through_the_orm(db_context, survey_id, make_invitation):
     """Datetimes are timezone-aware and flags are booleans on SQLite as on PostgreSQL."""
     token = make_invitation(survey_id)
-    with app.app_context():
+    with db_context():
         link = responses.find_link("s", token)
         section = survey_structure(link.survey).sections[0]
         responses.save_section(link, section, _rows(section, colour="red"), "en")
@@ -54,10 +75,10 @@ def test_values_come_back_typed_as_through_the_orm(app, survey_id, make_invitati
         assert [a.option_code for answers in link.answers.values() for a in answers] == ["red"]
 
 
-def test_driver_errors_are_sqlalchemy_errors_that_hide_the_values(app, survey_id, make_invitation):
+def test_driver_errors_are_sqlalchemy_errors_that_hide_the_values(db_context, survey_id, make_invitation):
     """A constraint failure is an IntegrityError whose message carries no answer text into a log."""
     token = make_invitation(survey_id)
-    with app.app_context():
+    with db_context():
         link = responses.find_link("s", token)
         section = survey_structure(link.survey).sections[0]
         response = responses.save_section(link, section, [], "en")
@@ -67,16 +88,16 @@ def test_driver_errors_are_sqlalchemy_errors_that_hide_the_values(app, survey_id
         with pytest.raises(IntegrityError) as caught:
             insert_rows(Answer.__table__, columns, [row, row])
         assert "a private answer" not in str(caught.value)
-        db.session.rollback()
+        driver_sql.rollback()
         assert db.session.scalar(select(func.count()).select_from(Answer)) == 0  # the statement wrote nothing
         with pytest.raises(KeyError):
             insert_rows(Answer.__table__, ("response_id", "no_such_column"), [(response.id, 1)])
 
 
-def test_a_first_save_writes_response_invitation_and_answers_in_order(app, survey_id, make_invitation):
+def test_a_first_save_writes_response_invitation_and_answers_in_order(db_context, survey_id, make_invitation):
     """One statement on PostgreSQL, three on SQLite: the same rows either way, answers in the order given."""
     token = make_invitation(survey_id, country="KE", cohort=2015)
-    with app.app_context():
+    with db_context():
         link = responses.find_link("s", token)
         section = survey_structure(link.survey).sections[0]
         q = [question.id for question in section.questions]
@@ -97,3 +118,28 @@ def test_a_first_save_writes_response_invitation_and_answers_in_order(app, surve
             (q[1], "", "mango", None, None, False), (q[1], "", "apple", None, None, False),
             (q[0], "", "other", None, None, False), (q[0], "", "", None, "Teal\nand more", False),
             (q[2], "row", "agree", 3, None, False)]
+
+
+@pytest.mark.parametrize("app_overrides", [{"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 2, "max_overflow": 0}}])
+def test_a_respondent_request_gives_its_connection_back_transactional(app, client, survey_id, make_invitation):
+    """Autocommit ends with the request: every connection in the pool afterwards is transactional again."""
+    token = make_invitation(survey_id)
+    assert client.get(f"/s/{token}/1").status_code == 200
+    with app.app_context():
+        title = db.session.scalar(select(Survey.title).where(Survey.id == survey_id))
+        db.session.remove()
+        pooled = [db.engine.raw_connection() for _ in range(2)]  # the whole pool
+        try:
+            for connection in pooled:
+                driver = connection.driver_connection
+                if db.engine.dialect.name == "sqlite":
+                    assert driver.isolation_level is not None and not driver.in_transaction
+                else:
+                    assert driver.autocommit is False
+        finally:
+            for connection in pooled:
+                connection.close()
+        # And a staff change on them still rolls back.
+        db.session.execute(update(Survey).where(Survey.id == survey_id).values(title={"en": "Changed"}))
+        db.session.rollback()
+        assert db.session.scalar(select(Survey.title).where(Survey.id == survey_id)) == title
