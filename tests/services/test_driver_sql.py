@@ -6,6 +6,7 @@ tests) and on a respondent request's own autocommit connection (respond/views.py
 from __future__ import annotations
 
 import contextlib
+import fcntl
 
 import pytest
 from sqlalchemy import func, select, update
@@ -16,7 +17,7 @@ from survey_app.models import Answer, Invitation, InvitationStatus, Response, Su
 from survey_app.services import driver_sql, responses
 from survey_app.services.driver_sql import insert_rows
 from survey_app.services.structure import survey_structure
-from tests.conftest import ALL_TYPES_SURVEY
+from tests.conftest import ALL_TYPES_SURVEY, csrf_from
 
 
 @pytest.fixture
@@ -143,3 +144,38 @@ def test_a_respondent_request_gives_its_connection_back_transactional(app, clien
         db.session.execute(update(Survey).where(Survey.id == survey_id).values(title={"en": "Changed"}))
         db.session.rollback()
         assert db.session.scalar(select(Survey.title).where(Survey.id == survey_id)) == title
+
+
+def _queue_is_free(app) -> bool:
+    """Whether another process could take the SQLite writers' queue right now."""
+    with app.app_context():
+        path = db.engine.url.database + "-writers.lock"
+    with open(path, "a+b") as other:  # a second open file: flock sees it as another holder
+        try:
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(other, fcntl.LOCK_UN)
+        return True
+
+
+def test_sqlite_respondent_writers_queue_and_always_leave_the_queue(app, client, survey_id, make_invitation):
+    """The writers' queue is held for a write transaction only, and let go on commit, rollback or error."""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("the writers' queue orders SQLite writers only")
+    token = make_invitation(survey_id)
+    page = client.get(f"/s/{token}/1")
+    saved = client.post(f"/s/{token}/1", data={"csrf_token": csrf_from(page.data), "colour": "red", "fruits": ["apple"], "agree": "agree"})
+    assert saved.status_code == 302
+    assert _queue_is_free(app)
+
+    with app.test_request_context():
+        driver_sql.use_respondent_connection()
+        driver_sql.begin()
+        assert not _queue_is_free(app)  # held while the transaction is open
+        driver_sql.rollback()
+        assert _queue_is_free(app)
+        driver_sql.begin()
+        # A request that fails mid-transaction: the teardown rolls back and leaves the queue.
+    assert _queue_is_free(app)
