@@ -19,14 +19,15 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from flask import Flask, g
 from sqlalchemy import Table
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
-from flask import Flask, g
-
 from ..extensions import db
+
+_RESPONDENT = "_respondent_connection"  # the key in flask.g
 
 
 class _Compiled(NamedTuple):
@@ -72,7 +73,8 @@ class DriverStatement:
         for name, value in params.items():
             values[name] = processors[name](value) if name in processors else value
         order = compiled.order
-        return _run(connection, compiled.sql, tuple(values[name] for name in order) if order is not None else values), compiled
+        parameters = tuple(values[name] for name in order) if order is not None else values
+        return _run(connection, compiled.sql, parameters), compiled
 
     def execute(self, params: Mapping[str, Any]):
         """Run on the request's connection (see the module's docstring); return the cursor (for rowcount)."""
@@ -108,8 +110,7 @@ def insert_rows(table: Table, columns: Sequence[str], rows: Sequence[Sequence[An
     sql = _MULTI_ROW.get(key)
     if sql is None:
         names = [table.c[name].name for name in columns]  # a KeyError for a column the table lacks
-        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-        one = "(" + ", ".join([mark] * len(names)) + ")"
+        one = "(" + ", ".join([_mark(connection)] * len(names)) + ")"
         # Names from the model's Table, every value a bound parameter.
         sql = _MULTI_ROW[key] = (f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "  # nosec B608
                                  + ", ".join([one] * len(rows)))
@@ -118,13 +119,19 @@ def insert_rows(table: Table, columns: Sequence[str], rows: Sequence[Sequence[An
 
 def delete_matching(table: Table, key: str, value: Any, column: str, values: Sequence[Any]) -> None:
     """DELETE FROM table WHERE key = value AND column IN (values), every value bound."""
+    if not values:
+        return
     connection = _current()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    mark = _mark(connection)
     names = (table.c[key].name, table.c[column].name)  # a KeyError for a column the table lacks
     sql = (f"DELETE FROM {table.name} WHERE {names[0]} = {mark} "  # nosec B608
            f"AND {names[1]} IN ({', '.join([mark] * len(values))})")
-    if values:
-        _run(connection, sql, (value, *values))
+    _run(connection, sql, (value, *values))
+
+
+def _mark(connection) -> str:
+    """The driver's positional placeholder."""
+    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
 
 
 class RespondentConnection:
@@ -139,6 +146,9 @@ class RespondentConnection:
         self.dialect = db.engine.dialect
         self.sqlite = self.dialect.name == "sqlite"
         self.connection = db.engine.raw_connection()  # the pool's proxy: cursor(), commit(), rollback()
+        database = db.engine.url.database
+        # SQLite writers to a file queue on a lock file beside it (see _WriterQueue).
+        self._queue_path = database if self.sqlite and database and database != ":memory:" else None
         self._queue: _WriterQueue | None = None
         driver = self.connection.driver_connection
         if self.sqlite:
@@ -148,9 +158,8 @@ class RespondentConnection:
 
     def begin(self) -> None:
         """Open a transaction for several writes; on SQLite take the write lock at once."""
-        database = db.engine.url.database
-        if self.sqlite and database and database != ":memory:":
-            self._queue = _writer_queue(database)
+        if self._queue_path is not None:
+            self._queue = _writer_queue(self._queue_path)
             self._queue.acquire()
         _run(self, "BEGIN IMMEDIATE" if self.sqlite else "BEGIN", ())
 
@@ -222,13 +231,13 @@ def _writer_queue(database: str) -> _WriterQueue:
 
 def use_respondent_connection() -> None:
     """Run this request's respondent statements on their own autocommit connection (see RespondentConnection)."""
-    if "_respondent_connection" not in g:
-        g._respondent_connection = RespondentConnection()
+    if _RESPONDENT not in g:
+        setattr(g, _RESPONDENT, RespondentConnection())
 
 
 def _current():
     """The respondent connection of this request if it has one, else the session's connection."""
-    return g.get("_respondent_connection") or db.session.connection()
+    return g.get(_RESPONDENT) or db.session.connection()
 
 
 def dialect_name() -> str:
@@ -237,31 +246,24 @@ def dialect_name() -> str:
 
 def begin() -> None:
     """Start a transaction for several writes (under the session one is always open)."""
-    respondent = g.get("_respondent_connection")
+    respondent = g.get(_RESPONDENT)
     if respondent is not None:
         respondent.begin()
 
 
 def commit() -> None:
-    respondent = g.get("_respondent_connection")
-    if respondent is not None:
-        respondent.commit()
-    else:
-        db.session.commit()
+    """Commit on the respondent connection if the request has one, else the session."""
+    (g.get(_RESPONDENT) or db.session).commit()
 
 
 def rollback() -> None:
-    respondent = g.get("_respondent_connection")
-    if respondent is not None:
-        respondent.rollback()
-    else:
-        db.session.rollback()
+    (g.get(_RESPONDENT) or db.session).rollback()
 
 
 def init_app(app: Flask) -> None:
     @app.teardown_appcontext
     def _release_respondent_connection(_exc: BaseException | None) -> None:
-        respondent = g.pop("_respondent_connection", None)
+        respondent = g.pop(_RESPONDENT, None)
         if respondent is not None:
             respondent.release()
 

@@ -278,14 +278,14 @@ _RESAVE = DriverStatement(
             country=func.coalesce(bindparam("country", type_=String), _responses.c.country),
             cohort=func.coalesce(bindparam("cohort", type_=Integer), _responses.c.cohort))
 )
-_SUBMIT = (
+_COMPLETE = (
     update(_responses)
     .where(_responses.c.id == bindparam("response_id"), _responses.c.status == ResponseStatus.PARTIAL.value)
     .values(status=ResponseStatus.COMPLETE.value, submitted_at=bindparam("stamp"), updated_at=bindparam("stamp"))
 )
 # Anonymous surveys keep no link between a response and the invitation, and no precise times.
-_SUBMIT_ANONYMOUS = DriverStatement(_SUBMIT.values(invitation_id=None, started_at=bindparam("started")))
-_SUBMIT = DriverStatement(_SUBMIT)
+_SUBMIT = DriverStatement(_COMPLETE)
+_SUBMIT_ANONYMOUS = DriverStatement(_COMPLETE.values(invitation_id=None, started_at=bindparam("started")))
 _COMPLETE_INVITATION = DriverStatement(
     update(_invitations).where(_invitations.c.id == bindparam("invitation_id"))
     .values(status=InvitationStatus.COMPLETED.value, completed_at=bindparam("stamp"))

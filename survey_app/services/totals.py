@@ -17,8 +17,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
-from .driver_sql import DriverStatement, dialect_name
 from ..models import NO_COHORT, Answer, AnswerTotal, Response, ResponseStatus, ResponseTotal, Survey
+from .driver_sql import DriverStatement, dialect_name
 
 GroupKey = tuple[int, str, int, str]  # survey_id, country, cohort, language
 CellKey = tuple[int, int, str, str, int, str, str]  # survey, question, item, option, number, category, country
