@@ -292,6 +292,33 @@ _COMPLETE_INVITATION = DriverStatement(
 )
 
 
+# On PostgreSQL a submit is one statement: the guarded UPDATE, the invitation and both running
+# totals, each later part waiting on `done` (so none runs once the response was already complete).
+_SUBMIT_POSTGRESQL = """
+WITH done AS (
+  UPDATE responses SET status = 'complete', submitted_at = :stamp, updated_at = :stamp{anonymous}
+  WHERE id = :response_id AND status = 'partial'
+  RETURNING id, survey_id, country, cohort, language, submitted_at
+), invited AS (
+  UPDATE invitations SET status = 'completed', completed_at = :stamp
+  WHERE id = :invitation_id AND EXISTS (SELECT FROM done)
+), {totals}
+SELECT count(*) FROM done
+"""
+
+
+def _submit_postgresql(anonymous: bool) -> DriverStatement:
+    sql = _SUBMIT_POSTGRESQL.format(anonymous=", invitation_id = NULL, started_at = :started" if anonymous else "",
+                                    totals=", ".join(totals.submit_postgresql_parts("done")))
+    binds = [bindparam("stamp", type_=_responses.c.submitted_at.type), bindparam("invitation_id", type_=Integer)]
+    if anonymous:
+        binds.append(bindparam("started", type_=_responses.c.started_at.type))
+    return DriverStatement(text(sql).bindparams(*binds))
+
+
+_SUBMITS_POSTGRESQL = {anonymous: _submit_postgresql(anonymous) for anonymous in (False, True)}
+
+
 def _guarded(statement: DriverStatement, params: dict[str, object]) -> bool:
     """Run an UPDATE guarded by status = 'partial'; False (rolled back) once the response was submitted.
 
@@ -369,11 +396,16 @@ def submit_response(link: RespondentLink) -> bool:
     params: dict[str, object] = {"response_id": response.id, "stamp": stamp}
     if anonymous:
         params["started"] = _day(response.started_at)
+    invitation_id = None if link.invitation is None else link.invitation.id
+    if dialect_name() == "postgresql":
+        (submitted,) = _SUBMITS_POSTGRESQL[anonymous].first({**params, "invitation_id": invitation_id})
+        commit()
+        return submitted == 1
     begin()
     if not _guarded(_SUBMIT_ANONYMOUS if anonymous else _SUBMIT, params):
         return False
-    if link.invitation is not None:
-        _COMPLETE_INVITATION.execute({"invitation_id": link.invitation.id, "stamp": stamp})
+    if invitation_id is not None:
+        _COMPLETE_INVITATION.execute({"invitation_id": invitation_id, "stamp": stamp})
     totals.add_response(response.id)
     commit()
     return True

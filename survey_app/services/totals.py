@@ -34,7 +34,8 @@ def add_response(response_id: int) -> None:
     """Count a response that has just become complete; call it before the submit commits.
 
     Every submit runs this, so it is two statements the database does alone (INSERT ... SELECT
-    ... ON CONFLICT DO UPDATE), in the key order the other writers here use.
+    ... ON CONFLICT DO UPDATE), in the key order the other writers here use. On PostgreSQL the
+    submit itself runs the same two as parts of its one statement (submit_postgresql_parts).
     """
     for statement in _ADD_STATEMENTS[dialect_name()]:
         statement.execute({"response_id": response_id})
@@ -66,11 +67,17 @@ def recategorise(answer: Answer, category: str | None) -> None:
     _upsert_cells(cells)
 
 
+# The response just completed, as `r`: read from the table, or (submit_postgresql_parts) from the
+# RETURNING of the submit's own UPDATE, which the rest of that one statement cannot yet see there.
+_COMPLETED = """(SELECT id, survey_id, country, cohort, language, submitted_at FROM responses
+                  WHERE id = :response_id AND status = 'complete')"""
 _ADD_GROUP = """
 INSERT INTO response_totals (survey_id, country, cohort, language, responses, first_submitted_at,
                              last_submitted_at)
-SELECT survey_id, COALESCE(country, ''), COALESCE(cohort, {no_cohort}), language, 1, submitted_at, submitted_at
-FROM responses WHERE id = :response_id AND status = 'complete'
+SELECT r.survey_id, COALESCE(r.country, ''), COALESCE(r.cohort, {no_cohort}), r.language, 1, r.submitted_at,
+       r.submitted_at
+FROM {completed} AS r
+WHERE true
 ON CONFLICT (survey_id, country, cohort, language) DO UPDATE SET
   responses = response_totals.responses + excluded.responses,
   first_submitted_at = CASE WHEN response_totals.first_submitted_at IS NULL
@@ -82,6 +89,7 @@ ON CONFLICT (survey_id, country, cohort, language) DO UPDATE SET
 """
 # The answers' cells and, on each question's blank cell, one respondent per question answered;
 # summed first, since an answer may fall on that blank cell too. Ordered like _upsert_cells.
+# {after} holds back a part of one statement until the parts it names have run.
 _ADD_CELLS = """
 INSERT INTO answer_totals (survey_id, question_id, item_code, option_code, number, category, country,
                            answers, numbers, texts, respondents)
@@ -92,14 +100,14 @@ FROM (
          COALESCE(a.category, '') AS category, COALESCE(r.country, '') AS country, 1 AS answers,
          CASE WHEN a.number IS NULL THEN 0 ELSE 1 END AS numbers,
          CASE WHEN a.text IS NULL THEN 0 ELSE 1 END AS texts, 0 AS respondents
-  FROM answers a JOIN responses r ON r.id = a.response_id
-  WHERE a.response_id = :response_id AND r.status = 'complete'
+  FROM answers a JOIN {completed} AS r ON r.id = a.response_id
+  WHERE a.response_id = :response_id
   UNION ALL
   SELECT DISTINCT r.survey_id, a.question_id, '', '', 0, '', COALESCE(r.country, ''), 0, 0, 0, 1
-  FROM answers a JOIN responses r ON r.id = a.response_id
-  WHERE a.response_id = :response_id AND r.status = 'complete'
+  FROM answers a JOIN {completed} AS r ON r.id = a.response_id
+  WHERE a.response_id = :response_id
 ) AS c
-WHERE true
+WHERE {after}
 GROUP BY c.survey_id, c.question_id, c.item_code, c.option_code, c.number, c.category, c.country
 ORDER BY c.survey_id, c.question_id, c.item_code{collate}, c.option_code{collate}, c.number,
          c.category{collate}, c.country{collate}
@@ -108,11 +116,24 @@ ON CONFLICT (survey_id, question_id, item_code, option_code, number, category, c
   texts = answer_totals.texts + excluded.texts, respondents = answer_totals.respondents + excluded.respondents
 """
 # Python sorts text by code point, as SQLite does; PostgreSQL needs the "C" collation for that.
+_COLLATE = {"sqlite": "", "postgresql": ' COLLATE "C"'}
 _ADD_STATEMENTS = {
-    dialect: (DriverStatement(text(_ADD_GROUP.format(no_cohort=NO_COHORT))),
-              DriverStatement(text(_ADD_CELLS.format(collate=collate))))
-    for dialect, collate in (("sqlite", ""), ("postgresql", ' COLLATE "C"'))
+    dialect: (DriverStatement(text(_ADD_GROUP.format(no_cohort=NO_COHORT, completed=_COMPLETED))),
+              DriverStatement(text(_ADD_CELLS.format(completed=_COMPLETED, after="true", collate=collate))))
+    for dialect, collate in _COLLATE.items()
 }
+
+
+def submit_postgresql_parts(completed: str) -> tuple[str, str]:
+    """The two additions as parts of a PostgreSQL statement whose CTE `completed` returns the response.
+
+    The cells wait for the group (their EXISTS reads it), so the rows are still written in the
+    order every other writer here uses, and concurrent submits queue instead of deadlocking.
+    """
+    group = _ADD_GROUP.format(no_cohort=NO_COHORT, completed=completed) + "RETURNING 1"
+    cells = _ADD_CELLS.format(completed=completed, after="EXISTS (SELECT FROM grouped)",
+                              collate=_COLLATE["postgresql"])
+    return f"grouped AS ({group})", f"counted AS ({cells})"
 
 
 # --- collecting ------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from flask_babel import force_locale, gettext, ngettext
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from survey_app.extensions import db
 from survey_app.models import Answer, Invitation, Question, Response
 from survey_app.services import tokens
-from tests.browser.support import LANGUAGES, Answerer, exact, structure, ui
+from tests.browser.support import LANGUAGES, Answerer, structure, ui
 
 pytestmark = pytest.mark.browser
 

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from survey_app.extensions import db
-from survey_app.models import Answer, Invitation, InvitationStatus, Response, Survey
-from survey_app.services import driver_sql, responses
+from survey_app.models import Answer, AnswerTotal, Invitation, InvitationStatus, Response, ResponseTotal, Survey
+from survey_app.services import driver_sql, responses, totals
 from survey_app.services.driver_sql import insert_rows
 from survey_app.services.structure import survey_structure
 from tests.conftest import ALL_TYPES_SURVEY, csrf_from
@@ -179,3 +181,43 @@ def test_sqlite_respondent_writers_queue_and_always_leave_the_queue(app, client,
         driver_sql.begin()
         # A request that fails mid-transaction: the teardown rolls back and leaves the queue.
     assert _queue_is_free(app)
+
+
+def _submit_together(app, tokens_: list[str]) -> list[bool]:
+    """Submit these links at the same moment, each thread a respondent request with its own connection."""
+    start = threading.Barrier(len(tokens_))
+
+    def submit(token: str) -> bool:
+        with app.test_request_context():
+            driver_sql.use_respondent_connection()
+            link = responses.find_link("s", token, with_answers=True)
+            start.wait()
+            return responses.submit_response(link)
+
+    with ThreadPoolExecutor(len(tokens_)) as pool:
+        return list(pool.map(submit, tokens_))
+
+
+def test_simultaneous_submits_count_each_response_once_without_deadlock(app, survey_id, make_invitation):
+    """Double clicks on one response, and fellows of one country at once: one win each, totals exact."""
+    tokens_ = [make_invitation(survey_id, country="KE") for _ in range(6)]
+    with app.test_request_context():
+        driver_sql.use_respondent_connection()
+        for token in tokens_:
+            link = responses.find_link("s", token)
+            section = survey_structure(link.survey).sections[0]
+            responses.save_section(link, section, _rows(section, colour="red", agree="agree"), "en")
+
+    assert _submit_together(app, [tokens_[0]] * 4).count(True) == 1
+    assert _submit_together(app, tokens_[1:]) == [True] * 5  # the same totals rows, in one order
+
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Invitation)
+                                 .where(Invitation.status == InvitationStatus.COMPLETED.value)) == 6
+        counted = db.session.scalar(select(func.sum(ResponseTotal.responses)))
+        colours = db.session.scalar(select(AnswerTotal.answers).where(AnswerTotal.option_code == "red"))
+        assert (counted, colours) == (6, 6)
+        totals.rebuild(survey_id)
+        assert (db.session.scalar(select(func.sum(ResponseTotal.responses))),
+                db.session.scalar(select(AnswerTotal.answers).where(AnswerTotal.option_code == "red"))) == (6, 6)
+        db.session.rollback()
