@@ -221,3 +221,28 @@ def test_simultaneous_submits_count_each_response_once_without_deadlock(app, sur
         assert (db.session.scalar(select(func.sum(ResponseTotal.responses))),
                 db.session.scalar(select(AnswerTotal.answers).where(AnswerTotal.option_code == "red"))) == (6, 6)
         db.session.rollback()
+
+
+def test_a_later_save_replaces_only_its_section_and_never_a_submitted_one(db_context, survey_id, make_invitation):
+    """One statement on PostgreSQL: the same answers kept (a repeated unique key), others replaced."""
+    token = make_invitation(survey_id)
+    with db_context():
+        link = responses.find_link("s", token)
+        first, second = survey_structure(link.survey).sections[:2]
+        responses.save_section(link, first, _rows(first, colour="red", agree="agree"), "en")
+        other = responses.AnswerRow(second.questions[0].id, item_code="mail", option_code="daily")
+        responses.save_section(responses.find_link("s", token), second, [other], "en")
+        again = responses.find_link("s", token)
+        responses.save_section(again, first, _rows(first, colour="red", agree="disagree"), "en")
+
+        stored = db.session.execute(select(Answer.question_id, Answer.option_code, Answer.text)
+                                    .order_by(Answer.id)).all()
+        by_code = {q.code: q.id for q in first.questions}
+        assert [tuple(row) for row in stored] == [(other.question_id, "daily", None), (by_code["colour"], "red", None),
+                                                  (by_code["agree"], "disagree", None)]
+        assert db.session.scalar(select(Response.last_section)) == 2
+
+        assert responses.submit_response(responses.find_link("s", token, with_answers=True))
+        with pytest.raises(responses.AlreadySubmitted):
+            responses.save_section(again, first, _rows(first, colour="blue"), "en")  # a tab left open
+        assert db.session.scalar(select(func.count()).select_from(Answer).where(Answer.option_code == "blue")) == 0
