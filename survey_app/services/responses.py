@@ -133,19 +133,8 @@ _NEW_RESPONSE = DriverStatement(
     insert(_responses).values({name: bindparam(name, type_=_responses.c[name].type) for name in _NEW_RESPONSE_VALUES})
     .returning(_responses.c.id)
 )
-# A section's answers on PostgreSQL, as one array per column: stored into the response `into`
-# returns, in the order given, once the CTEs named in `after` have run.
-_STORE_ANSWERS_POSTGRESQL = """
-  INSERT INTO answers (response_id, question_id, item_code, option_code, number, text, quote_approved)
-  SELECT {into}.id, a.question_id, a.item_code, a.option_code, a.number, a.text, FALSE
-  FROM {into}, unnest(CAST(:question_ids AS INTEGER[]), CAST(:item_codes AS VARCHAR[]),
-                      CAST(:option_codes AS VARCHAR[]), CAST(:numbers AS INTEGER[]), CAST(:texts AS TEXT[]))
-       WITH ORDINALITY AS a(question_id, item_code, option_code, number, text, position)
-  WHERE {after}
-  ORDER BY a.position
-"""
-# The same three writes as one PostgreSQL statement.
-_FIRST_SAVE_POSTGRESQL_SQL = """
+# The same three writes as one PostgreSQL statement: the answers arrive as one array per column.
+_FIRST_SAVE_POSTGRESQL = DriverStatement(text("""
 WITH created AS (
   INSERT INTO responses (survey_id, invitation_id, language, status, started_at, updated_at, country, cohort,
                          last_section)
@@ -154,19 +143,16 @@ WITH created AS (
 ), started AS (
   UPDATE invitations SET status = 'started', started_at = :started_at
   WHERE id = :invitation_id AND completed_at IS NULL
-), stored AS ({stored})
+), stored AS (
+  INSERT INTO answers (response_id, question_id, item_code, option_code, number, text, quote_approved)
+  SELECT created.id, a.question_id, a.item_code, a.option_code, a.number, a.text, FALSE
+  FROM created, unnest(CAST(:question_ids AS INTEGER[]), CAST(:item_codes AS VARCHAR[]),
+                       CAST(:option_codes AS VARCHAR[]), CAST(:numbers AS INTEGER[]), CAST(:texts AS TEXT[]))
+       WITH ORDINALITY AS a(question_id, item_code, option_code, number, text, position)
+  ORDER BY a.position
+)
 SELECT id FROM created
-"""
-_FIRST_SAVE_POSTGRESQL = DriverStatement(
-    text(_FIRST_SAVE_POSTGRESQL_SQL.format(stored=_STORE_ANSWERS_POSTGRESQL.format(into="created", after="true")))
-    .bindparams(*(bindparam(name, type_=_responses.c[name].type) for name in _NEW_RESPONSE_VALUES)))
-
-
-def _answer_arrays(answers: list[tuple]) -> dict[str, list]:
-    """The answers as _STORE_ANSWERS_POSTGRESQL takes them: one list per column."""
-    columns = list(zip(*answers)) if answers else [()] * 5
-    return {"question_ids": list(columns[0]), "item_codes": list(columns[1]), "option_codes": list(columns[2]),
-            "numbers": list(columns[3]), "texts": list(columns[4])}
+""").bindparams(*(bindparam(name, type_=_responses.c[name].type) for name in _NEW_RESPONSE_VALUES)))
 
 
 def _response_ref(row, offset: int) -> ResponseRef | None:
@@ -239,7 +225,10 @@ def _first_save(link: RespondentLink, language: str, values: dict[str, object],
     row.update(values)
     try:
         if dialect_name() == "postgresql":
-            (response_id,) = _FIRST_SAVE_POSTGRESQL.first({**row, **_answer_arrays(answers)})
+            columns = list(zip(*answers)) if answers else [()] * 5
+            (response_id,) = _FIRST_SAVE_POSTGRESQL.first({
+                **row, "question_ids": list(columns[0]), "item_codes": list(columns[1]),
+                "option_codes": list(columns[2]), "numbers": list(columns[3]), "texts": list(columns[4])})
         else:
             begin()
             (response_id,) = _NEW_RESPONSE.first(row)
@@ -289,27 +278,6 @@ _RESAVE = DriverStatement(
             country=func.coalesce(bindparam("country", type_=String), _responses.c.country),
             cohort=func.coalesce(bindparam("cohort", type_=Integer), _responses.c.cohort))
 )
-# On PostgreSQL a later save is one statement as well: the guarded UPDATE, then the section's old
-# answers deleted, then its new ones stored (a unique key may repeat, so the DELETE must run first).
-_RESAVE_POSTGRESQL_SQL = """
-WITH saved AS (
-  UPDATE responses SET updated_at = :now,
-    last_section = CASE WHEN last_section < :section THEN :section ELSE last_section END,
-    country = COALESCE(:country, country), cohort = COALESCE(:cohort, cohort)
-  WHERE id = :response_id AND status = 'partial'
-  RETURNING id
-), removed AS (
-  DELETE FROM answers WHERE response_id IN (SELECT id FROM saved)
-    AND question_id = ANY(CAST(:section_questions AS INTEGER[]))
-  RETURNING 1
-), stored AS ({stored})
-SELECT count(*) FROM saved
-"""
-_RESAVE_POSTGRESQL = DriverStatement(
-    text(_RESAVE_POSTGRESQL_SQL.format(stored=_STORE_ANSWERS_POSTGRESQL.format(
-        into="saved", after="(SELECT count(*) FROM removed) >= 0")))
-    .bindparams(bindparam("now", type_=_responses.c.updated_at.type), bindparam("section", type_=Integer),
-                bindparam("country", type_=String), bindparam("cohort", type_=Integer)))
 _COMPLETE = (
     update(_responses)
     .where(_responses.c.id == bindparam("response_id"), _responses.c.status == ResponseStatus.PARTIAL.value)
@@ -324,24 +292,24 @@ _COMPLETE_INVITATION = DriverStatement(
 )
 
 
-# On PostgreSQL a submit is one statement: the guarded UPDATE, the invitation and both running
-# totals, each later part waiting on `done` (so none runs once the response was already complete).
+# On PostgreSQL the guarded UPDATE also completes the invitation (one round trip for both). The
+# totals are added by the next statement, not this one: its snapshot may predate a save that this
+# UPDATE waited for, whereas a later statement sees the answers as they are now committed.
 _SUBMIT_POSTGRESQL = """
 WITH done AS (
   UPDATE responses SET status = 'complete', submitted_at = :stamp, updated_at = :stamp{anonymous}
   WHERE id = :response_id AND status = 'partial'
-  RETURNING id, survey_id, country, cohort, language, submitted_at
+  RETURNING id
 ), invited AS (
   UPDATE invitations SET status = 'completed', completed_at = :stamp
   WHERE id = :invitation_id AND EXISTS (SELECT FROM done)
-), {totals}
-SELECT count(*) FROM done
+)
+SELECT id FROM done
 """
 
 
 def _submit_postgresql(anonymous: bool) -> DriverStatement:
-    sql = _SUBMIT_POSTGRESQL.format(anonymous=", invitation_id = NULL, started_at = :started" if anonymous else "",
-                                    totals=", ".join(totals.submit_postgresql_parts("done")))
+    sql = _SUBMIT_POSTGRESQL.format(anonymous=", invitation_id = NULL, started_at = :started" if anonymous else "")
     binds = [bindparam("stamp", type_=_responses.c.submitted_at.type), bindparam("invitation_id", type_=Integer)]
     if anonymous:
         binds.append(bindparam("started", type_=_responses.c.started_at.type))
@@ -375,20 +343,11 @@ def save_section(link: RespondentLink, section: SectionView, rows: list[AnswerRo
             commit()
             return created
     response = link.response
-    params = {"response_id": response.id, "now": utcnow(), "section": section.number,
-              "country": values.get("country"), "cohort": values.get("cohort")}
-    section_questions = [q.id for q in section.questions]
-    if dialect_name() == "postgresql":
-        (saved,) = _RESAVE_POSTGRESQL.first({**params, "section_questions": section_questions,
-                                             **_answer_arrays(answers)})
-        commit()
-        if saved == 0:
-            raise AlreadySubmitted()
-        return response
     begin()
-    if not _guarded(_RESAVE, params):
+    if not _guarded(_RESAVE, {"response_id": response.id, "now": utcnow(), "section": section.number,
+                              "country": values.get("country"), "cohort": values.get("cohort")}):
         raise AlreadySubmitted()
-    delete_matching(_answers, "response_id", response.id, "question_id", section_questions)
+    delete_matching(_answers, "response_id", response.id, "question_id", [q.id for q in section.questions])
     _insert_answers(response.id, answers)
     commit()
     return response
@@ -438,15 +397,15 @@ def submit_response(link: RespondentLink) -> bool:
     if anonymous:
         params["started"] = _day(response.started_at)
     invitation_id = None if link.invitation is None else link.invitation.id
-    if dialect_name() == "postgresql":
-        (submitted,) = _SUBMITS_POSTGRESQL[anonymous].first({**params, "invitation_id": invitation_id})
-        commit()
-        return submitted == 1
     begin()
-    if not _guarded(_SUBMIT_ANONYMOUS if anonymous else _SUBMIT, params):
-        return False
-    if invitation_id is not None:
-        _COMPLETE_INVITATION.execute({"invitation_id": invitation_id, "stamp": stamp})
+    if dialect_name() == "postgresql":
+        if not _guarded(_SUBMITS_POSTGRESQL[anonymous], {**params, "invitation_id": invitation_id}):
+            return False
+    else:
+        if not _guarded(_SUBMIT_ANONYMOUS if anonymous else _SUBMIT, params):
+            return False
+        if invitation_id is not None:
+            _COMPLETE_INVITATION.execute({"invitation_id": invitation_id, "stamp": stamp})
     totals.add_response(response.id)
     commit()
     return True

@@ -14,36 +14,14 @@ from survey_app.models import Answer, AnswerTotal, Invitation, Participant, Resp
 from survey_app.models.base import utcnow
 from survey_app.regions import region_of
 from survey_app.services import participants as participant_service
-from survey_app.services import privacy, tokens, totals
+from survey_app.services import privacy, tokens
 from survey_app.services import results as rs
 from survey_app.services.invitations import delete_invitation_data
 from survey_app.services.responses import RespondentLink, submit_response
 from tests.conftest import ALL_TYPES_SURVEY, LEGACY_SURVEY
+from tests.totals_check import assert_totals_match_a_rebuild, snapshot
 
 COUNTRIES = ["KE", "KE", "EG", "EG", "CN", "IN", "NG", "BR", "IS", None]
-
-
-def snapshot(survey_id: int) -> tuple[set, set]:
-    """The survey's non-empty totals rows, comparable across a rebuild."""
-    groups = set(db.session.execute(
-        select(ResponseTotal.country, ResponseTotal.cohort, ResponseTotal.language, ResponseTotal.responses,
-               ResponseTotal.first_submitted_at, ResponseTotal.last_submitted_at)
-        .where(ResponseTotal.survey_id == survey_id, ResponseTotal.responses != 0)).all())
-    cells = set(db.session.execute(
-        select(AnswerTotal.question_id, AnswerTotal.item_code, AnswerTotal.option_code, AnswerTotal.number,
-               AnswerTotal.category, AnswerTotal.country, AnswerTotal.answers, AnswerTotal.numbers,
-               AnswerTotal.texts, AnswerTotal.respondents)
-        .where(AnswerTotal.survey_id == survey_id,
-               (AnswerTotal.answers != 0) | (AnswerTotal.respondents != 0))).all())
-    return groups, cells
-
-
-def assert_totals_match_a_rebuild(survey_id: int) -> None:
-    kept = snapshot(survey_id)
-    assert kept[1], "no totals at all"
-    totals.rebuild(survey_id)
-    assert snapshot(survey_id) == kept
-    db.session.rollback()
 
 
 def assert_same_results(survey: Survey, filter_: rs.ResultFilter) -> None:

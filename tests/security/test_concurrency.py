@@ -14,6 +14,7 @@ from survey_app.extensions import db
 from survey_app.models import Answer, Invitation, Response, ResponseStatus
 from tests.conftest import STAFF_PASSWORD, make_app, postgres_available, service_missing
 from tests.security.helpers import save_complete, section_data, structure_of
+from tests.totals_check import assert_totals_match_a_rebuild
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 SAME_TOKEN_SUBMITS = 20
@@ -216,6 +217,8 @@ def test_simultaneous_submits_store_exactly_one_response(server_app, live_server
         same_answers = db.session.execute(
             select(func.count(Answer.id)).join(Response).where(Response.invitation_id == ids[same])).scalar()
         assert 0 < same_answers <= answers_before
+        # And the running totals count exactly what was stored, though saves and submits raced.
+        assert_totals_match_a_rebuild(survey_id)
 
 
 def _invitation_id(token: str) -> int:
