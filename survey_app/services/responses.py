@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Integer, String, bindparam, case, func, insert, select, text, update
+from sqlalchemy import Integer, String, bindparam, case, func, insert, select, text, true, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -109,6 +110,17 @@ _ANSWER_COLUMNS = (_answers.c.question_id, _answers.c.item_code, _answers.c.opti
 # A second query, not a join: joined, every answer row would repeat (and decode) the link's columns.
 _ALL_ANSWERS = DriverStatement(select(*_ANSWER_COLUMNS).where(_answers.c.response_id == bindparam("response_id"))
                                .order_by(_answers.c.id))
+# On PostgreSQL the link and its answers are one query (one round trip): the answers folded into
+# one array per column, in the order they were stored, beside the link's single row.
+_ANSWER_ARRAYS = (
+    select(*(func.array_agg(aggregate_order_by(column, _answers.c.id)) for column in _ANSWER_COLUMNS))
+    .where(_answers.c.response_id == _responses.c.id)
+    .lateral("stored")
+)
+_WITH_ANSWERS_POSTGRESQL = {
+    kind: DriverStatement(link.statement.add_columns(*_ANSWER_ARRAYS.c).outerjoin(_ANSWER_ARRAYS, true()))
+    for kind, link in (("s", _PERSONAL_LINK), ("r", _RESUME_LINK))
+}
 _ANSWER_INSERT_COLUMNS = ("response_id", "question_id", "item_code", "option_code", "number", "text",
                           "quote_approved")
 _RESPONSE_OF_INVITATION = DriverStatement(
@@ -169,15 +181,25 @@ def find_link(kind: str, token: str, with_answers: bool = False) -> RespondentLi
     if not tokens.looks_like_token(token):
         return None
     personal = kind == "s"
-    row = (_PERSONAL_LINK if personal else _RESUME_LINK).first({"token_hash": tokens.hash_token(token)})
+    in_one = with_answers and dialect_name() == "postgresql"
+    if in_one:
+        statement = _WITH_ANSWERS_POSTGRESQL[kind]
+    else:
+        statement = _PERSONAL_LINK if personal else _RESUME_LINK
+    row = statement.first({"token_hash": tokens.hash_token(token)})
     if row is None:
         return None
     n = len(SURVEY_REF_COLUMNS)
     invitation = InvitationRef(*row[n:n + 6]) if personal else None
-    link = RespondentLink(kind, token, SurveyRef(*row[:n]), invitation, _response_ref(row, n + 6 if personal else n))
-    if with_answers:
-        link.answers = {} if link.response is None else _grouped(
-            StoredAnswer(*answer) for answer in _ALL_ANSWERS.all({"response_id": link.response.id}))
+    end = n + 6 if personal else n
+    link = RespondentLink(kind, token, SurveyRef(*row[:n]), invitation, _response_ref(row, end))
+    if link.response is None or not with_answers:
+        link.answers = {} if with_answers else None
+    elif in_one:
+        arrays = row[end + 4:]
+        link.answers = {} if arrays[0] is None else _grouped(StoredAnswer(*answer) for answer in zip(*arrays))
+    else:
+        link.answers = _grouped(StoredAnswer(*answer) for answer in _ALL_ANSWERS.all({"response_id": link.response.id}))
     return link
 
 

@@ -122,6 +122,14 @@ def test_a_first_save_writes_response_invitation_and_answers_in_order(db_context
             (q[1], "", "mango", None, None, False), (q[1], "", "apple", None, None, False),
             (q[0], "", "other", None, None, False), (q[0], "", "", None, "Teal\nand more", False),
             (q[2], "row", "agree", 3, None, False)]
+        # Read back with the link (one query on PostgreSQL): grouped by question, in the order stored.
+        read = responses.find_link("s", token, with_answers=True).answers
+        assert {question: [tuple(answer) for answer in answers] for question, answers in read.items()} == {
+            q[1]: [(q[1], "", "mango", None, None), (q[1], "", "apple", None, None)],
+            q[0]: [(q[0], "", "other", None, None), (q[0], "", "", None, "Teal\nand more")],
+            q[2]: [(q[2], "row", "agree", 3, None)]}
+        assert list(read) == [q[1], q[0], q[2]]
+        assert responses.find_link("s", make_invitation(survey_id), with_answers=True).answers == {}
 
 
 @pytest.mark.parametrize("app_overrides", [{"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 2, "max_overflow": 0}}])
