@@ -386,7 +386,8 @@ class Bench:
                   "|---|---|---|---|---|---|---|"]
         for row in self.rows:
             met = "—" if row.met is None else ("yes" if row.met else "**no**")
-            ratio = "—" if row.ratio is None else f"{row.ratio:.2f}"
+            # Three decimals: at two, a ratio just under its target (0.347) would print as met (0.35).
+            ratio = "—" if row.ratio is None else f"{row.ratio:.3f}"
             lines.append(f"| {row.measure} | {row.baseline_name} | {num(row.baseline, row.unit)} | "
                          f"{num(row.subject, row.unit)} | {ratio} | {row.target} | {met} |")
         for hole in self.holes:
