@@ -130,8 +130,10 @@ def check_page(page, name: str, lang: str, width: int) -> None:
     _record(name, lang, width, len(violations))
     if lang in {"ar", "zh"}:
         (ARTIFACTS / "screens").mkdir(parents=True, exist_ok=True)
+        # An artifact, not a check: a tall page on a slow machine may take longer than the 5 s
+        # allowed to interactions (a 320 px outbox in Chinese once did), so it gets 30 s.
         page.screenshot(path=str(ARTIFACTS / "screens" / f"{re.sub(r'[^A-Za-z0-9-]+', '_', name)}-{lang}-{width}.png"),
-                        full_page=True)
+                        full_page=True, timeout=30_000)
     assert violations == [], json.dumps(violations, indent=1, ensure_ascii=False)
     if width == 320:
         scroll = page.evaluate("document.documentElement.scrollWidth")
