@@ -67,16 +67,11 @@ def recategorise(answer: Answer, category: str | None) -> None:
     _upsert_cells(cells)
 
 
-# The response just completed, as `r`.
-_COMPLETED = """(SELECT id, survey_id, country, cohort, language, submitted_at FROM responses
-                  WHERE id = :response_id AND status = 'complete')"""
 _ADD_GROUP = """
 INSERT INTO response_totals (survey_id, country, cohort, language, responses, first_submitted_at,
                              last_submitted_at)
-SELECT r.survey_id, COALESCE(r.country, ''), COALESCE(r.cohort, {no_cohort}), r.language, 1, r.submitted_at,
-       r.submitted_at
-FROM {completed} AS r
-WHERE true
+SELECT survey_id, COALESCE(country, ''), COALESCE(cohort, {no_cohort}), language, 1, submitted_at, submitted_at
+FROM responses WHERE id = :response_id AND status = 'complete'
 ON CONFLICT (survey_id, country, cohort, language) DO UPDATE SET
   responses = response_totals.responses + excluded.responses,
   first_submitted_at = CASE WHEN response_totals.first_submitted_at IS NULL
@@ -99,12 +94,12 @@ FROM (
          COALESCE(a.category, '') AS category, COALESCE(r.country, '') AS country, 1 AS answers,
          CASE WHEN a.number IS NULL THEN 0 ELSE 1 END AS numbers,
          CASE WHEN a.text IS NULL THEN 0 ELSE 1 END AS texts, 0 AS respondents
-  FROM answers a JOIN {completed} AS r ON r.id = a.response_id
-  WHERE a.response_id = :response_id
+  FROM answers a JOIN responses r ON r.id = a.response_id
+  WHERE a.response_id = :response_id AND r.status = 'complete'
   UNION ALL
   SELECT DISTINCT r.survey_id, a.question_id, '', '', 0, '', COALESCE(r.country, ''), 0, 0, 0, 1
-  FROM answers a JOIN {completed} AS r ON r.id = a.response_id
-  WHERE a.response_id = :response_id
+  FROM answers a JOIN responses r ON r.id = a.response_id
+  WHERE a.response_id = :response_id AND r.status = 'complete'
 ) AS c
 WHERE {after}
 GROUP BY c.survey_id, c.question_id, c.item_code, c.option_code, c.number, c.category, c.country
@@ -116,19 +111,18 @@ ON CONFLICT (survey_id, question_id, item_code, option_code, number, category, c
 """
 # Python sorts text by code point, as SQLite does; PostgreSQL needs the "C" collation for that.
 _COLLATE = {"sqlite": "", "postgresql": ' COLLATE "C"'}
-_ADD_SQLITE = (_ADD_GROUP.format(no_cohort=NO_COHORT, completed=_COMPLETED),
-               _ADD_CELLS.format(completed=_COMPLETED, after="true", collate=_COLLATE["sqlite"]))
+_GROUP = _ADD_GROUP.format(no_cohort=NO_COHORT)
 # Both as one statement; the cells' EXISTS reads the group's RETURNING, so the group goes first.
 _ADD_POSTGRESQL = """
 WITH grouped AS ({group} RETURNING 1)
 {cells}
 """
 _ADD_STATEMENTS = {
-    "sqlite": tuple(DriverStatement(text(sql)) for sql in _ADD_SQLITE),
+    "sqlite": (DriverStatement(text(_GROUP)),
+               DriverStatement(text(_ADD_CELLS.format(after="true", collate=_COLLATE["sqlite"])))),
     "postgresql": (DriverStatement(text(_ADD_POSTGRESQL.format(
-        group=_ADD_GROUP.format(no_cohort=NO_COHORT, completed=_COMPLETED),
-        cells=_ADD_CELLS.format(completed=_COMPLETED, after="EXISTS (SELECT FROM grouped)",
-                                collate=_COLLATE["postgresql"])))),),
+        group=_GROUP, cells=_ADD_CELLS.format(after="EXISTS (SELECT FROM grouped)",
+                                              collate=_COLLATE["postgresql"])))),),
 }
 
 
