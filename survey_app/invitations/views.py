@@ -133,8 +133,8 @@ def delete_data(slug: str, participant_id: int):
 @bp.route("/outbox")
 def outbox(slug: str):
     survey = _survey(slug)
-    files = mailer.list_outbox(survey.id)
-    return render_template("invitations/outbox.html", survey=survey, files=files[:500], total=len(files))
+    outbox = mailer.outbox_page(survey.id, request.args.get("page", 1, type=int))
+    return render_template("invitations/outbox.html", survey=survey, outbox=outbox)
 
 
 @bp.route("/outbox/<name>")

@@ -9,6 +9,8 @@ import socket
 import tempfile
 import unicodedata
 from dataclasses import dataclass
+from email import policy
+from email.parser import BytesHeaderParser
 from email.utils import make_msgid, parseaddr
 from pathlib import Path
 
@@ -318,6 +320,43 @@ def list_outbox(survey_id: int) -> list[OutboxFile]:
             files.append(OutboxFile(entry.name, int(match.group(2)), stat.st_size, stat.st_mtime))
     files.sort(key=lambda f: (f.modified, f.name), reverse=True)
     return files
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One listed outbox file with the headers staff look for: who it went to and what it said."""
+
+    file: OutboxFile
+    to: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class OutboxPage:
+    entries: list[OutboxEntry]
+    total: int
+    page: int
+    pages: int
+
+
+def outbox_page(survey_id: int, page: int = 1, per_page: int = 50) -> OutboxPage:
+    """One page of the outbox, newest first; only the files shown have their headers read."""
+    files = list_outbox(survey_id)
+    pages = max(1, -(-len(files) // per_page))
+    page = min(max(1, page), pages)
+    shown = files[(page - 1) * per_page:page * per_page]
+    directory = Path(current_app.config["MAIL_OUTBOX_DIR"])
+    parser = BytesHeaderParser(policy=policy.default)  # decodes =?utf-8?...?= subjects
+    entries = []
+    for entry in shown:
+        try:
+            with (directory / entry.name).open("rb") as handle:
+                headers = parser.parse(handle)
+            to, subject = str(headers.get("To", "")), str(headers.get("Subject", ""))
+        except (OSError, ValueError):  # removed meanwhile (erasure), or not a readable message
+            to, subject = "", ""
+        entries.append(OutboxEntry(entry, to, subject))
+    return OutboxPage(entries, len(files), page, pages)
 
 
 def read_outbox(survey_id: int, name: str) -> bytes | None:

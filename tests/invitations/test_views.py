@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import re
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import select
 
 from survey_app.extensions import db
@@ -179,6 +183,28 @@ class TestOutbox:
         assert staff_client.get(f"{BASE}/invitations/outbox/..%2Fsecret_key").status_code == 404
         with app.app_context():
             assert db.session.execute(select(Delivery.state)).scalar_one() == "sent"
+
+    def test_a_large_outbox_is_listed_fifty_to_a_page_with_recipient_and_subject(self, app, staff_client, survey_id,
+                                                                                 make_invitation):
+        for n in range(51):
+            make_invitation(survey_id, name=f"Fellow {n}", email=f"fellow{n}@example.org", language="zh")
+        with app.app_context():
+            invitation_service.send_invitations(db.session.get(Survey, survey_id))
+            invitation_service.send_pending()
+        first = staff_client.get(f"{BASE}/invitations/outbox").get_data(as_text=True)
+        second = staff_client.get(f"{BASE}/invitations/outbox?page=2").get_data(as_text=True)
+        beyond = staff_client.get(f"{BASE}/invitations/outbox?page=99").get_data(as_text=True)
+        names = [re.findall(r">(s\d+-d\d+-a\d+\.eml)</a></th>", html) for html in (first, second)]
+        assert [len(found) for found in names] == [50, 1]
+        assert len(set(names[0]) | set(names[1])) == 51  # each message on exactly one page
+        assert "51" in first and 'rel="next"' in first and 'rel="prev"' in second
+        assert re.findall(r">(s\d+-d\d+-a\d+\.eml)</a></th>", beyond) == names[1]  # the last page, not an error
+        recipients = re.findall(r"fellow\d+@example.org", first + second)
+        assert len(set(recipients)) == 51
+        raw = (Path(app.config["MAIL_OUTBOX_DIR"]) / names[0][0]).read_bytes()
+        assert b"=?utf-8?" in raw.lower()  # a Chinese subject is RFC 2047-encoded in the file...
+        subject = BytesParser(policy=policy.default).parsebytes(raw)["Subject"]
+        assert not subject.isascii() and str(escape(subject)) in first  # ...and shown decoded
 
 
 def test_participants_list_pages_through_many_people(app, staff_client, make_survey, make_invitation):
