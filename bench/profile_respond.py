@@ -1,10 +1,12 @@
 """Profile the respondent page, a section save and a submit in-process (CPU time per request).
 
-    .venv/bin/python -m bench.profile_respond [--requests 300] [--profile page|save|submit] [--pg]
+    .venv/bin/python -m bench.profile_respond [--requests 300] [--profile page|save|submit] [--pg] [--statements]
 
 Builds the bench database (bench.prepare) under a temporary folder, then drives the app through the
 Flask test client with the same configuration the bench's gunicorn gets. CPU time (process_time)
 is what matters here: the machine may be shared, wall time is not comparable between runs.
+--statements adds the wall time of each SQL statement and of each commit on the respondent path,
+without a profiler's overhead (which inflates Python code several times more than the database).
 """
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--profile", choices=["page", "save", "submit"])
     parser.add_argument("--pg", action="store_true", help="PostgreSQL instead of a SQLite file")
+    parser.add_argument("--statements", action="store_true", help="time each statement and commit")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="profile-respond-"))
     env, dbname = _environment(folder, args.pg)
@@ -56,6 +59,7 @@ def main() -> int:
     from survey_app import create_app
 
     app = create_app()
+    statements = _time_statements() if args.statements else None
     client = app.test_client()
     page = f"/s/{info['page_token']}/1"
     html = client.get(page).get_data(as_text=True)
@@ -107,6 +111,10 @@ def main() -> int:
     report["hello"] = ((time.process_time() - began_cpu) / n * 1000, 0.0)
     for name, (cpu, wall) in report.items():
         print(f"{name:7} {cpu:6.2f} ms CPU / request   {wall:6.2f} ms wall")
+    if statements is not None:
+        print(f"\n{'calls':>6} {'µs each':>8}  statement (page, save and submit together, warm-up included)")
+        for sql, (calls, seconds) in sorted(statements.items(), key=lambda item: -item[1][1]):
+            print(f"{calls:6d} {seconds / calls * 1e6:8.1f}  {sql}")
     if dbname:
         from survey_app.extensions import db
 
@@ -117,6 +125,37 @@ def main() -> int:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
     return 0
+
+
+def _time_statements() -> dict[str, list]:
+    """Wrap the respondent path's statement runner and commit with timers; return the running tally."""
+    from survey_app.services import driver_sql
+
+    tally: dict[str, list] = {}
+    run, commit = driver_sql._run, driver_sql.RespondentConnection.commit
+
+    def add(key: str, began: float) -> None:
+        entry = tally.setdefault(key, [0, 0.0])
+        entry[0] += 1
+        entry[1] += time.perf_counter() - began
+
+    def timed_run(connection, sql, parameters):
+        began = time.perf_counter()
+        try:
+            return run(connection, sql, parameters)
+        finally:
+            add(" ".join(sql.split())[:70], began)
+
+    def timed_commit(self):
+        began = time.perf_counter()
+        try:
+            return commit(self)
+        finally:
+            add("COMMIT", began)
+
+    driver_sql._run = timed_run
+    driver_sql.RespondentConnection.commit = timed_commit
+    return tally
 
 
 if __name__ == "__main__":
