@@ -259,8 +259,13 @@ class SmtpTransport:
             self._drop()
 
 
+def _outbox_path() -> Path:
+    return Path(current_app.config["MAIL_OUTBOX_DIR"])
+
+
 def outbox_dir() -> Path:
-    path = Path(current_app.config["MAIL_OUTBOX_DIR"])
+    """The outbox folder, created if missing (for writing; reading never creates it)."""
+    path = _outbox_path()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -309,7 +314,7 @@ class OutboxFile:
 
 def list_outbox(survey_id: int) -> list[OutboxFile]:
     """The .eml files written for one survey, newest first."""
-    directory = Path(current_app.config["MAIL_OUTBOX_DIR"])
+    directory = _outbox_path()
     if not directory.is_dir():
         return []
     files = []
@@ -345,7 +350,7 @@ def outbox_page(survey_id: int, page: int = 1, per_page: int = 50) -> OutboxPage
     pages = max(1, -(-len(files) // per_page))
     page = min(max(1, page), pages)
     shown = files[(page - 1) * per_page:page * per_page]
-    directory = Path(current_app.config["MAIL_OUTBOX_DIR"])
+    directory = _outbox_path()
     parser = BytesHeaderParser(policy=policy.default)  # decodes =?utf-8?...?= subjects
     entries = []
     for entry in shown:
@@ -364,11 +369,11 @@ def read_outbox(survey_id: int, name: str) -> bytes | None:
     match = OUTBOX_NAME_RE.match(name or "")
     if not match or int(match.group(1)) != survey_id:
         return None
-    path = Path(current_app.config["MAIL_OUTBOX_DIR"]) / name
+    path = _outbox_path() / name
     return path.read_bytes() if path.is_file() else None
 
 
 def remove_outbox_files(survey_id: int, delivery_ids: set[int]) -> None:
     for entry in list_outbox(survey_id):
         if entry.delivery_id in delivery_ids:
-            (Path(current_app.config["MAIL_OUTBOX_DIR"]) / entry.name).unlink(missing_ok=True)
+            (_outbox_path() / entry.name).unlink(missing_ok=True)

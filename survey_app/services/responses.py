@@ -196,7 +196,7 @@ def find_link(kind: str, token: str, with_answers: bool = False) -> RespondentLi
     if link.response is None or not with_answers:
         link.answers = {} if with_answers else None
     elif in_one:
-        arrays = row[end + 4:]
+        arrays = row[end + len(_RESPONSE_COLUMNS):]
         link.answers = {} if arrays[0] is None else _grouped(StoredAnswer(*answer) for answer in zip(*arrays))
     else:
         link.answers = _grouped(StoredAnswer(*answer) for answer in _ALL_ANSWERS.all({"response_id": link.response.id}))
