@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import io
 import json
 import os
@@ -143,6 +144,20 @@ def main() -> int:
     return 0
 
 
+def _timed(tally: dict[str, list], key: str, fn):
+    """`fn` adding its calls and wall time to tally[key]."""
+    def timed(*args, **kwargs):
+        entry = tally.setdefault(key, [0, 0.0])  # before the call: the tally lists outer parts first
+        began = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            entry[0] += 1
+            entry[1] += time.perf_counter() - began
+    timed.__dict__.update(getattr(fn, "__dict__", {}))  # keeps @public and the roles on views
+    return timed
+
+
 def _time_phases(app) -> dict[str, list]:
     """Wrap the app's hooks, session interface, views and respondent services with timers; return the tally."""
     from forms import respond as respond_forms
@@ -151,18 +166,7 @@ def _time_phases(app) -> dict[str, list]:
     from survey_app.services import responses
 
     tally: dict[str, list] = {}
-
-    def timer(key: str, fn):
-        def timed(*args, **kwargs):
-            entry = tally.setdefault(key, [0, 0.0])  # before the call: the tally lists outer parts first
-            began = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                entry[0] += 1
-                entry[1] += time.perf_counter() - began
-        timed.__dict__.update(getattr(fn, "__dict__", {}))  # keeps @public and the roles on views
-        return timed
+    timer = functools.partial(_timed, tally)
 
     def name(fn) -> str:
         fn = getattr(fn, "func", fn)  # functools.partial
@@ -199,24 +203,15 @@ def _insert_baseline(folder: Path, env: dict[str, str], n: int, pg: bool) -> dic
     from bench.baselines import insert_app
 
     insert_app.create_table()
-    spent = [0.0]
-    wsgi_app = insert_app.app.wsgi_app
-
-    def timed(environ, start_response):
-        began = time.perf_counter()
-        try:
-            return wsgi_app(environ, start_response)
-        finally:
-            spent[0] += time.perf_counter() - began
-
-    insert_app.app.wsgi_app = timed
+    tally: dict[str, list] = {}
+    insert_app.app.wsgi_app = _timed(tally, "WSGI call, whole", insert_app.app.wsgi_app)
     client = insert_app.app.test_client()
     for i in range(n + 20):
         if i == 20:
-            spent[0] = 0.0  # after the warm-up, as for the others
+            tally.clear()  # after the warm-up, as for the others
         if client.post("/insert", data=MultiDict([*FORM_FIELDS, ("token", f"t{i}")])).status_code != 303:
             raise SystemExit("the insert baseline failed")
-    return {"WSGI call, whole": spent[0]}
+    return {key: seconds for key, (_calls, seconds) in tally.items()}
 
 
 def _print_phases(timed: dict[str, dict[str, float]], n: int) -> None:

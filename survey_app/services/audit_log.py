@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import AuditEvent, StaffUser, Survey
+from . import paging
 
 PAGE_SIZE = 50
 
@@ -36,14 +37,13 @@ def audit_page(page: int = 1, action: str | None = None, survey_id: int | None =
     if survey_id is not None:
         conditions.append(AuditEvent.survey_id == survey_id)
     total = db.session.execute(select(func.count(AuditEvent.id)).where(*conditions)).scalar_one()
-    pages = max(1, -(-total // page_size))
-    page = min(max(1, page), pages)
+    page, pages, offset = paging.window(total, page, page_size)
     result = db.session.execute(
         select(AuditEvent, Survey.slug)
         .outerjoin(Survey, Survey.id == AuditEvent.survey_id)
         .where(*conditions)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(page_size).offset((page - 1) * page_size)
+        .limit(page_size).offset(offset)
     ).all()
     staff_ids = {e.detail.get("staff_user_id") for e, _ in result if isinstance(e.detail, dict)} - {None}
     emails = dict(db.session.execute(

@@ -35,7 +35,7 @@ from ..models import (
     Survey,
 )
 from ..models.base import utcnow
-from . import audit, mailer, tokens
+from . import audit, mailer, paging, tokens
 
 log = logging.getLogger(__name__)
 
@@ -682,10 +682,9 @@ def list_participants(survey_id: int, status: str | None = None, search: str | N
         query = query.where(or_(func.lower(base.c.name).like(pattern, escape="\\"),
                                 base.c.email.like(pattern, escape="\\")))
     total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
+    page, pages, offset = paging.window(total, page, per_page)
     rows = db.session.execute(query.order_by(func.lower(base.c.name), base.c.id)
-                              .limit(per_page).offset((page - 1) * per_page)).all()
+                              .limit(per_page).offset(offset)).all()
     return ParticipantPage([ParticipantRow(*row) for row in rows], total, page, pages)
 
 

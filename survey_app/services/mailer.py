@@ -22,6 +22,7 @@ from markupsafe import escape
 
 from ..extensions import mail
 from ..i18n import text_direction
+from . import paging
 
 SMTP_TIMEOUT = 60
 OUTBOX_NAME_RE = re.compile(r"^s(\d+)-d(\d+)-a(\d+)\.eml$")
@@ -347,9 +348,8 @@ class OutboxPage:
 def outbox_page(survey_id: int, page: int = 1, per_page: int = 50) -> OutboxPage:
     """One page of the outbox, newest first; only the files shown have their headers read."""
     files = list_outbox(survey_id)
-    pages = max(1, -(-len(files) // per_page))
-    page = min(max(1, page), pages)
-    shown = files[(page - 1) * per_page:page * per_page]
+    page, pages, offset = paging.window(len(files), page, per_page)
+    shown = files[offset:offset + per_page]
     directory = _outbox_path()
     parser = BytesHeaderParser(policy=policy.default)  # decodes =?utf-8?...?= subjects
     entries = []

@@ -35,7 +35,7 @@ from ..models import (
     Survey,
 )
 from ..regions import REGION_NAMES, countries_in, region_name, region_of
-from . import audit, totals
+from . import audit, paging, totals
 
 CHOICE_COUNT_TYPES = {QuestionType.SINGLE.value, QuestionType.MULTIPLE.value, QuestionType.LIKERT.value,
                       QuestionType.MATRIX.value}
@@ -787,10 +787,9 @@ def list_free_text(survey: Survey, question_code: str | None = None, page: int =
             .where(complete_condition(survey.id), Answer.question_id.in_(list(by_id)),
                    Answer.text.is_not(None), Answer.text != ""))
     total = db.session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
+    page, pages, offset = paging.window(total, page, per_page)
     rows = db.session.execute(
-        base.order_by(Answer.question_id, Answer.id).limit(per_page).offset((page - 1) * per_page)
+        base.order_by(Answer.question_id, Answer.id).limit(per_page).offset(offset)
     ).all()
     items = []
     for answer, language, consent in rows:
