@@ -233,13 +233,15 @@ class Bench:
 
     # -- invitations ------------------------------------------------------------------------------
     def stage_mail(self) -> None:
-        """bench/send_rate.py: the sending path and the bare loop, paired per run (run last: it is sized to fit)."""
+        """bench/send_rate.py: the Huey worker and the bare loop, paired per run (run last: it is sized to fit)."""
         script = BENCH / "send_rate.py"
         if not script.exists():
             self.hole("Invitations through the real worker", "bench/send_rate.py is not in the tree")
             return
         pattern = re.compile(r"(\d+) invitations:\s+([\d.]+) msg/s through the ledger; "
-                             r"bare Flask-Mail loop\s+([\d.]+) msg/s; ratio [\d.]+; prepared in ([\d.]+) s")
+                             r"bare Flask-Mail loop\s+([\d.]+) msg/s; ratio [\d.]+; prepared in ([\d.]+) s; "
+                             r"queue on (\w+)")
+        queues = set()
 
         def run(count: int) -> tuple[float, float, float]:
             cmd = [str(BIN / "python"), "bench/send_rate.py", str(count)]
@@ -249,6 +251,7 @@ class Bench:
             if done.returncode != 0 or not match:
                 raise RuntimeError(f"bench/send_rate.py failed (exit {done.returncode}): "
                                    f"{(done.stderr or done.stdout)[-400:]}")
+            queues.add(match.group(5))
             return float(match.group(3)), float(match.group(2)), float(match.group(4))
 
         mails, runs = self.plan.mails, self.plan.runs
@@ -277,7 +280,8 @@ class Bench:
         for number in range(runs):
             pairs.append(run(mails)[:2])
             self.log(f"mail run {number + 1}: bare loop {pairs[-1][0]:.0f} msg/s, ledger {pairs[-1][1]:.0f} msg/s")
-        self.ratio_row(f"Invitations: {mails:,} through the sending path (process_batch) to aiosmtpd, msg/s",
+        self.ratio_row(f"Invitations: {mails:,} through the real worker (huey_consumer, queue on "
+                       f"{' and '.join(sorted(queues))}) to aiosmtpd, msg/s",
                        "Flask-Mail loop, one connection", pairs, "msg/s", 0.7,
                        "send_rate.py asserts one message per recipient, with distinct Message-IDs")
         self.checks.append(f"Invitations: every run of bench/send_rate.py checked that {mails:,} messages arrived, "

@@ -166,4 +166,5 @@ def test_bench_quick_run_writes_a_results_file(tmp_path):
     assert "| Measure | Baseline | Baseline median | Subject median | Ratio | Target | Met? |" in text
     assert "Respondent page GET" in text
     assert "Section save POST" in text
+    assert "Invitations: 50 through the real worker (huey_consumer" in text
     assert "## Machine" in text and "## Commands" in text
