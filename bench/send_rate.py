@@ -18,7 +18,6 @@ the bench can size its rounds.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,7 @@ from survey_app.services import invitations, mailer, participants  # noqa: E402
 from survey_app.services import surveys as survey_service  # noqa: E402
 from tests.conftest import LEGACY_SURVEY, make_app  # noqa: E402
 from tests.invitations.conftest import fellows_csv  # noqa: E402
+from tests.invitations.workers import start_worker, stop_worker, worker_env  # noqa: E402
 
 BIN = Path(sys.executable).parent
 BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -97,43 +97,21 @@ def _redis_url() -> str | None:
         return None
 
 
-def _start_worker(app, port: int, redis_url: str | None, log: Path) -> subprocess.Popen:
-    """A real Huey consumer with one worker thread, configured from the environment as in production."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAIL_", "REDIS_", "DATABASE_", "HUEY_"))}
-    env.update({
-        "SURVEY_APP_ENV": "development", "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": app.config["SECRET_KEY"], "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(port),
-        "MAIL_DEFAULT_SENDER": app.config["MAIL_DEFAULT_SENDER"], "INSTANCE_PATH": app.config["INSTANCE_PATH"],
-        "HUEY_SQLITE_PATH": app.config["HUEY_SQLITE_PATH"], "BASE_URL": app.config["BASE_URL"],
-        "PYTHONPATH": str(ROOT),
-    })
-    if redis_url:
-        env["REDIS_URL"] = redis_url
+def _start_worker(app, sink: Sink, redis_url: str | None, log: Path) -> subprocess.Popen:
+    """A real Huey consumer with one worker thread, ready once it has run a task."""
+    env = worker_env(app, sink, **({"REDIS_URL": redis_url} if redis_url else {}))
     # No periodic tasks: the minute's sweep would otherwise start the batch before it is queued.
-    # The SQLite queue is polled every 50 ms (Redis hands a task over at once).
-    proc = subprocess.Popen([str(BIN / "huey_consumer"), "survey_app.worker.huey", "--workers", "1",
-                             "--no-periodic", "--delay", "0.05", "--max-delay", "0.05", "--logfile", str(log)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    # Ready once it has run a task: its start-up hook (resuming pending batches) runs before any task.
-    # A batch id that does not exist sends nothing.
+    proc = start_worker(env, log, "--no-periodic", "--max-delay", "0.1")
+    # Its start-up hook (resuming pending batches) runs before any task; a batch id that does not
+    # exist sends nothing.
     from survey_app import tasks
 
     try:
         tasks.send_batch(0).get(blocking=True, timeout=120)
     except Exception:
-        _stop_worker(proc)
+        stop_worker(proc)
         raise SystemExit(f"the Huey worker did not start: {log.read_text(errors='replace')[-400:]}") from None
     return proc
-
-
-def _stop_worker(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _waiting(batch_id: int) -> int:
@@ -182,7 +160,7 @@ def _measure(count: int, tmp: Path, sink: Sink) -> tuple[float, float, float, st
         assert len(emails) == count
         prepared = time.perf_counter() - began
 
-        worker = _start_worker(app, sink.port, redis_url, tmp / "worker.log")
+        worker = _start_worker(app, sink, redis_url, tmp / "worker.log")
         try:
             began = time.perf_counter()
             batch = invitations.create_batch(survey, "invitation")  # committed, not yet queued
@@ -203,7 +181,7 @@ def _measure(count: int, tmp: Path, sink: Sink) -> tuple[float, float, float, st
                 time.sleep(0.02)
             ours_seconds = time.perf_counter() - started
         finally:
-            _stop_worker(worker)
+            stop_worker(worker)
         received_ids = _check_received(sink.take(), emails)
         ledger = db.session.execute(select(Delivery.state, Delivery.message_id)
                                     .where(Delivery.batch_id == batch_id)).all()

@@ -1,10 +1,6 @@
 """Real Huey worker processes: killed mid-batch and restarted, and two workers sharing Redis."""
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -21,28 +17,7 @@ from tests.conftest import LEGACY_SURVEY, REDIS_TEST_URL, make_app, postgres_ava
     service_missing
 
 from .conftest import fellows_csv
-
-CONSUMER = str(Path(sys.executable).parent / "huey_consumer")
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _worker_env(app, smtp, **extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAIL_", "REDIS_", "DATABASE_"))}
-    env.update({
-        "SURVEY_APP_ENV": "development", "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": app.config["SECRET_KEY"], "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp.port),
-        "MAIL_DEFAULT_SENDER": app.config["MAIL_DEFAULT_SENDER"], "INSTANCE_PATH": app.config["INSTANCE_PATH"],
-        "HUEY_SQLITE_PATH": app.config["HUEY_SQLITE_PATH"], "BASE_URL": app.config["BASE_URL"],
-        "MAIL_RETRY_BASE_SECONDS": "0", "PYTHONPATH": str(ROOT),
-    })
-    env.update(extra)
-    return env
-
-
-def _start(env: dict, log: Path) -> subprocess.Popen:
-    handle = log.open("ab")
-    return subprocess.Popen([CONSUMER, "survey_app.worker.huey", "--workers", "1", "--delay", "0.1"],
-                            cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
+from .workers import start_worker, stop_worker, worker_env
 
 
 def _wait_until(predicate, limit: float, what: str, procs=()) -> None:
@@ -64,23 +39,13 @@ def _active(app) -> int:
         return count
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def _restart_and_collect(app, smtp, log: Path) -> tuple[dict[str, str], dict[str, int]]:
     """Start a fresh worker (stale claims recovered at once), let it finish; return ledger states and arrivals."""
-    second = _start(_worker_env(app, smtp, MAIL_CLAIM_LEASE_SECONDS="0"), log)
+    second = start_worker(worker_env(app, smtp, MAIL_CLAIM_LEASE_SECONDS="0"), log)
     try:
         _wait_until(lambda: _active(app) == 0, 120, "the batch to finish after the restart", [second])
     finally:
-        _stop(second)
+        stop_worker(second)
     with app.app_context():
         states = dict(db.session.execute(select(Participant.email, Delivery.state).join(Delivery)).all())
     return states, smtp.handler.per_recipient()
@@ -96,7 +61,7 @@ def test_a_worker_killed_mid_batch_and_restarted_loses_and_duplicates_nothing(ap
     log = tmp_path / "worker.log"
     # Slowed to 20 messages a second so the kill lands mid-batch; the restart runs flat out. With a
     # rate cap the worker marks one message at a time in flight, so at most one can be uncertain.
-    first = _start(_worker_env(app, smtp, MAIL_MAX_PER_MINUTE="1200"), log)
+    first = start_worker(worker_env(app, smtp, MAIL_MAX_PER_MINUTE="1200"), log)
     try:
         _wait_until(lambda: len(smtp.handler.received) >= 10, 60, "the first messages", [first])
     finally:
@@ -131,7 +96,7 @@ def test_a_worker_killed_after_the_server_accepted_unrecorded_messages_leaves_th
     held = group + 6
     smtp.handler.hold_from = held
     log = tmp_path / "worker.log"
-    first = _start(_worker_env(app, smtp, MAIL_SEND_GROUP=str(group)), log)
+    first = start_worker(worker_env(app, smtp, MAIL_SEND_GROUP=str(group)), log)
     try:
         _wait_until(lambda: len(smtp.handler.received) >= held, 60, "the held message", [first])
     finally:
@@ -174,8 +139,8 @@ def test_two_workers_on_redis_deliver_1000_invitations_exactly_once(smtp, pg_dat
         participant_service.import_file(survey, fellows_csv(1000))
         survey_id = survey.id
     log = tmp_path / "workers.log"
-    env = _worker_env(app, smtp, REDIS_URL=REDIS_TEST_URL)
-    workers = [_start(env, log) for _ in range(2)]
+    env = worker_env(app, smtp, REDIS_URL=REDIS_TEST_URL)
+    workers = [start_worker(env, log) for _ in range(2)]
     try:
         with app.app_context():
             batch = invitation_service.send_invitations(db.session.get(Survey, survey_id))
@@ -183,7 +148,7 @@ def test_two_workers_on_redis_deliver_1000_invitations_exactly_once(smtp, pg_dat
         _wait_until(lambda: _active(app) == 0, 300, "1,000 invitations", workers)
     finally:
         for worker in workers:
-            _stop(worker)
+            stop_worker(worker)
         with app.app_context():
             huey.storage.flush_all()
             db.session.remove()
