@@ -114,11 +114,16 @@ def test_tampered_section_posts(app, make_survey):
         token = tokens_[survey_id]
         page = client.get(f"/s/{token}/{number}")
         assert page.status_code == 200
-        body = _tamper(structure, number, data)
-        if data.draw(st.booleans()) or "csrf_token" in body:
-            body.setdefault("csrf_token", csrf_from(page.data))
-        if data.draw(st.integers(0, 9)) == 0:
-            body["csrf_token"] = "forged"
+        if data.draw(st.integers(0, 2)) == 0:
+            # A third of the posts untouched, so valid saves are always among them: with every post
+            # tampered, a run could store nothing and the final check fail by chance (seen in CI).
+            body = {**section_data(structure, number), "csrf_token": csrf_from(page.data)}
+        else:
+            body = _tamper(structure, number, data)
+            if data.draw(st.booleans()) or "csrf_token" in body:
+                body.setdefault("csrf_token", csrf_from(page.data))
+            if data.draw(st.integers(0, 9)) == 0:
+                body["csrf_token"] = "forged"
         response = client.post(f"/s/{token}/{number}", data=body)
         assert response.status_code in {200, 302, 400, 413}, response.status_code
         posted["n"] += 1
