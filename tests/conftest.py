@@ -27,6 +27,16 @@ ALL_TYPES_SURVEY = Path(__file__).parent / "data" / "all-types.yaml"
 STAFF_PASSWORD = "correct-horse-battery-9"
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """The PostgreSQL pass skips tests marked database_independent: they ran in the SQLite pass."""
+    if TEST_DATABASE != "postgres":
+        return
+    once = pytest.mark.skip(reason="does not use TEST_DATABASE: runs once, in the SQLite pass")
+    for item in items:
+        if item.get_closest_marker("database_independent"):
+            item.add_marker(once)
+
+
 def service_missing(reason: str) -> None:
     """Skip a test whose service is absent, unless CI demands every service (then fail)."""
     if REQUIRE_SERVICES:

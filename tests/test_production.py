@@ -123,6 +123,7 @@ def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 20) -> 
 
 
 @pytest.mark.slow
+@pytest.mark.database_independent
 def test_gunicorn_with_the_deploy_config_serves_health_and_logs_no_token(tmp_path):
     db_url = f"sqlite:///{tmp_path / 'gunicorn.db'}"
     token, secret = _invitation_token(tmp_path, db_url)
@@ -157,6 +158,7 @@ def test_gunicorn_with_the_deploy_config_serves_health_and_logs_no_token(tmp_pat
 
 
 @pytest.mark.slow
+@pytest.mark.database_independent
 def test_bench_quick_run_writes_a_results_file(tmp_path):
     out = tmp_path / "RESULTS.md"
     done = subprocess.run([str(BIN / "python"), "-m", "bench", "--quick", "--only", "sqlite,mail",
