@@ -170,3 +170,60 @@ def test_bench_quick_run_writes_a_results_file(tmp_path):
     assert "Section save POST" in text
     assert "Invitations: 50 through the real worker (huey_consumer" in text
     assert "## Machine" in text and "## Commands" in text
+
+
+@pytest.mark.database_independent
+def test_the_bench_save_floor_stores_what_the_app_stores(tmp_path, monkeypatch):
+    """bench's save floor does a whole save, the same rows as the app's, so the gap to it is ours."""
+    import importlib
+    import sqlite3
+
+    from werkzeug.datastructures import MultiDict
+
+    from bench import prepare
+    from bench.common import app_env
+
+    for key, value in app_env(tmp_path, f"sqlite:///{tmp_path / 'bench.db'}").items():
+        monkeypatch.setenv(key, value)
+    info = prepare.prepare(tmp_path / "info.json", save=5, submit=0)
+    from bench.baselines import save_floor
+
+    floor = importlib.reload(save_floor).app.test_client()
+    app = create_app()
+    ours = app.test_client()
+    by_floor, by_app, forged, incomplete, again = info["save_tokens"][:5]
+
+    def body(token: str, **changes) -> MultiDict:
+        fields = [(k, changes.get(k, v)) for k, v in prepare.FORM_FIELDS if changes.get(k, v) is not None]
+        return MultiDict([*fields, ("csrf_token", changes.get("csrf_token", info["csrf"][token]))])
+
+    assert floor.post(f"/s/{by_floor}/1", data=body(by_floor)).headers["Location"] == f"/s/{by_floor}/check"
+    assert ours.post(f"/s/{by_app}/1", data=body(by_app)).headers["Location"].endswith(f"/s/{by_app}/check")
+    assert floor.post(f"/s/{forged}/1", data=body(forged, csrf_token=info["csrf"][by_floor])).status_code == 400
+    assert floor.post(f"/s/{incomplete}/1", data=body(incomplete, role=None)).status_code == 400
+    floor.post(f"/s/{again}/1", data=body(again, comments="First words"))
+    floor.post(f"/s/{again}/1", data=body(again, comments="Second thoughts"))
+
+    conn = sqlite3.connect(tmp_path / "bench.db")
+
+    def stored(token: str) -> tuple:
+        response = conn.execute(
+            "SELECT r.id, r.status, r.language, r.country, r.cohort, r.last_section, i.status FROM responses r "
+            "JOIN invitations i ON i.id = r.invitation_id WHERE i.token_hash = ?", (tokens.hash_token(token),)).fetchone()
+        if response is None:
+            return ()
+        answers = conn.execute("SELECT question_id, item_code, option_code, number, text, quote_approved "
+                               "FROM answers WHERE response_id = ? ORDER BY id", (response[0],)).fetchall()
+        return response[1:], answers
+
+    assert stored(by_floor) == stored(by_app) != ()
+    assert len(stored(by_floor)[1]) == 14
+    assert stored(forged) == () and stored(incomplete) == ()
+    texts = [a[4] for a in stored(again)[1] if a[4]]
+    assert texts == ["Second thoughts"] and len(stored(again)[1]) == 14
+    # The app reads what the floor wrote: its check page shows the answers.
+    page = ours.get(f"/s/{by_floor}/check")
+    assert page.status_code == 200 and b"The programme changed how our museum" in page.data
+    conn.close()
+    with app.app_context():
+        db.engine.dispose()
