@@ -46,3 +46,25 @@ def test_a_changed_key_is_not_served_from_the_cache(app):
     client.get("/_session/put")
     app.secret_key = "another-secret-key-of-at-least-32-characters"
     assert client.get("/_session/get").data == b"nothing"
+
+
+def test_an_empty_session_sets_no_cookie_but_a_cleared_one_is_deleted(app):
+    """As Flask does: no Set-Cookie for a session left empty, Vary when it was read, deletion when emptied."""
+    @public
+    def read():
+        return session.get("seen", "nothing")
+
+    @public
+    def clear():
+        session.clear()
+        return "cleared"
+
+    app.add_url_rule("/_session/read", "session_read", read)
+    app.add_url_rule("/_session/clear", "session_clear", clear)
+    client = _cookie_app(app).test_client()
+    fresh = client.get("/_session/read")
+    assert "Set-Cookie" not in fresh.headers and "Cookie" in fresh.headers.get("Vary", "")
+    client.get("/_session/put")
+    cleared = client.get("/_session/clear")
+    assert "Expires=Thu, 01 Jan 1970" in cleared.headers["Set-Cookie"]
+    assert client.get("/_session/get").data == b"nothing"

@@ -62,14 +62,13 @@ class QuestionView:
     settings: dict[str, Any]
     choices: tuple[OptionView, ...]
     rows: tuple[OptionView, ...]
+    # Read for every posted answer: worked out once, when the snapshot is built, not per question per post.
+    other_option: OptionView | None = field(init=False, compare=False, repr=False)
+    choice_codes: frozenset[str] = field(init=False, compare=False, repr=False)
 
-    @property
-    def other_option(self) -> OptionView | None:
-        return next((o for o in self.choices if o.is_other), None)
-
-    @property
-    def choice_codes(self) -> frozenset[str]:
-        return frozenset(o.code for o in self.choices)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "other_option", next((o for o in self.choices if o.is_other), None))
+        object.__setattr__(self, "choice_codes", frozenset(o.code for o in self.choices))
 
     def choice(self, code: str) -> OptionView | None:
         return next((o for o in self.choices if o.code == code), None)
