@@ -12,11 +12,15 @@ is ours. SQLite only: there the save is CPU work in the web workers, which is wh
 (on PostgreSQL it waits on round trips and the server as well).
 
 DATABASE_URL names a database prepared by bench.prepare; the survey's first section is read once,
-through the app, when the module loads.
+through the app, when the module loads. FLOOR_STORE (for `python -m bench.floor_variants`, not `make
+bench`) stores the answers otherwise, to show what the rows cost: "document" writes them as one JSON
+row per response and section (a table this app creates; nothing else reads it), "nothing" writes
+nothing at all (the response is not even created).
 """
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import sqlite3
 import threading
@@ -34,6 +38,9 @@ if not DATABASE_URL.startswith("sqlite:///"):
     raise SystemExit("the save floor runs on SQLite only")
 DATABASE = DATABASE_URL.split("///", 1)[1]
 SLUG = os.environ.get("BENCH_SURVEY", "bench-six")
+STORE = os.environ.get("FLOOR_STORE", "rows")
+if STORE not in {"rows", "document", "nothing"}:
+    raise SystemExit(f"FLOOR_STORE={STORE}: rows, document or nothing")
 
 
 def _first_section():
@@ -83,6 +90,9 @@ def connection() -> sqlite3.Connection:
         conn = _local.conn = sqlite3.connect(DATABASE, timeout=30, isolation_level=None)
         for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL"):
             conn.execute(f"PRAGMA {pragma}")
+        if STORE == "document":
+            conn.execute("CREATE TABLE IF NOT EXISTS floor_documents (response_id INTEGER NOT NULL, section INTEGER "
+                         "NOT NULL, answers TEXT NOT NULL, PRIMARY KEY (response_id, section)) WITHOUT ROWID")
     return conn
 
 
@@ -111,6 +121,8 @@ def save(token: str, number: int):
     if not (form.validate() and link_csrf.is_valid("s", token, request.form.get("csrf_token"))):
         abort(400)
     answers = [(a.question_id, a.item_code, a.option_code, a.number, a.text) for a in form.answer_rows()]
+    if STORE == "nothing":
+        return "", 303, {"Location": f"/s/{token}/{NEXT}"}
     stamp = _stamp(now, bool(anonymous))
     first = None if response_id is not None else (survey_id, invitation_id, language or "en", stamp, stamp,
                                                   None if anonymous else country, None if anonymous else cohort)
@@ -144,7 +156,10 @@ def _store(conn, first: tuple | None, invitation_id: int, response_id: int | Non
             codes = [q.id for q in SECTION.questions]
             conn.execute(f"DELETE FROM answers WHERE response_id = ? AND question_id IN "  # nosec B608
                          f"({', '.join('?' * len(codes))})", (response_id, *codes))
-        if answers:
+        if STORE == "document":
+            conn.execute("INSERT OR REPLACE INTO floor_documents VALUES (?, ?, ?)",
+                         (response_id, number, json.dumps(answers)))
+        elif answers:
             conn.execute("INSERT INTO answers (response_id, question_id, item_code, option_code, number, text, "
                          "quote_approved) VALUES " + ", ".join([ANSWER] * len(answers)),  # nosec B608
                          tuple(value for answer in answers for value in (response_id, *answer)))
