@@ -1,12 +1,13 @@
 """What the stored rows cost a save: the save floor storing rows, a document, or nothing, beside ours.
 
-    .venv/bin/python -m bench.floor_variants [--rounds 3] [--seconds 4]
+    .venv/bin/python -m bench.floor_variants [--rounds 3] [--seconds 4] [--pg]
 
-On one SQLite bench database (bench.prepare), interleaved rounds of wrk POSTs against the 1-row
-insert app, our section save, and bench/baselines/save_floor.py with FLOOR_STORE=rows (as the app
-stores answers: one row per value), document (one JSON row per response and section) and nothing
-(checks only, no write). Every request uses a fresh invitation; rates count redirects only. Prints
-the medians and each one's ratio to the insert app, and ours to the rows floor.
+On one bench database (bench.prepare; SQLite, or PostgreSQL with --pg), interleaved rounds of wrk
+POSTs against the 1-row insert app, our section save, and bench/baselines/save_floor.py with
+FLOOR_STORE=rows (as the app stores answers: one row per value), document (one JSON row per
+response and section; SQLite only) and nothing (checks only, no write). Every request uses a fresh
+invitation; rates count redirects only. Prints the medians and each one's ratio to the insert app,
+and ours to the rows floor.
 """
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ import subprocess
 import sys
 import tempfile
 import urllib.parse
+import uuid
 from pathlib import Path
 
-from .__main__ import SAVE_LUA, _form_fields
-from .common import BIN, ROOT, Server, app_env, median, wrk
+from .__main__ import SAVE_LUA, _form_fields, _pg_admin
+from .common import BIN, ROOT, Server, app_env, median, pg_database_url, wrk
 
 VARIANTS = {  # name: (app, extra environment, invitations a round)
     "insert": ("bench.baselines.insert_app:app", {}, 0),
@@ -35,11 +37,33 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=4)
+    parser.add_argument("--pg", action="store_true", help="PostgreSQL instead of a SQLite file")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="floor-variants-"))
-    env = {**app_env(folder, f"sqlite:///{folder / 'bench.db'}"), "WEB_CONCURRENCY": "2"}
+    dbname = f"floor_{uuid.uuid4().hex[:8]}" if args.pg else None
+    if dbname:
+        _pg_admin(f'CREATE DATABASE "{dbname}"')
+    url = pg_database_url(dbname) if dbname else f"sqlite:///{folder / 'bench.db'}"
+    env = {**app_env(folder, url), "WEB_CONCURRENCY": "2"}
     run_env = {**os.environ, **env}
-    needed = args.rounds * sum(pool for _app, _env, pool in VARIANTS.values())
+    variants = {name: v for name, v in VARIANTS.items() if not (args.pg and name == "floor, document")}
+    try:
+        rates = _rounds(args, folder, env, run_env, variants)
+    finally:
+        if dbname:
+            _pg_admin(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    print(f"\n{'':18} {'req/s':>8} {'÷ insert':>9}   (medians of {args.rounds} interleaved rounds, "
+          f"{'PostgreSQL' if args.pg else 'SQLite'})")
+    for name, values in rates.items():
+        ratio = median([v / b for v, b in zip(values, rates["insert"])])
+        print(f"{name:18} {median(values):8,.0f} {ratio:9.3f}")
+    ours = median([o / f for o, f in zip(rates["our save"], rates["floor, rows"])])
+    print(f"our save ÷ floor, rows: {ours:.3f}")
+    return 0
+
+
+def _rounds(args, folder: Path, env: dict, run_env: dict, variants: dict) -> dict[str, list[float]]:
+    needed = args.rounds * sum(pool for _app, _env, pool in variants.values())
     subprocess.run([str(BIN / "python"), "-m", "bench.prepare", str(folder / "info.json"), "--save", str(needed),
                     "--submit", "0"], cwd=ROOT, env=run_env, check=True)
     subprocess.run([str(BIN / "python"), "-m", "bench.baselines.insert_app"], cwd=ROOT, env=run_env, check=True)
@@ -47,11 +71,11 @@ def main() -> int:
     pool = iter(info["save_tokens"])
     body = urllib.parse.urlencode(_form_fields())
     servers = {name: Server(name.replace(" ", "-").replace(",", ""), app, {**env, **extra}).start(folder, "/")
-               for name, (app, extra, _pool) in VARIANTS.items()}
-    rates: dict[str, list[float]] = {name: [] for name in VARIANTS}
+               for name, (app, extra, _pool) in variants.items()}
+    rates: dict[str, list[float]] = {name: [] for name in variants}
     try:
         for round_ in range(args.rounds):
-            for name, (_app, _extra, size) in VARIANTS.items():
+            for name, (_app, _extra, size) in variants.items():
                 tokens = folder / f"tokens-{round_}-{name.replace(' ', '-').replace(',', '')}.txt"
                 chosen = [next(pool) for _ in range(size)] or info["save_tokens"][:10_000]
                 tokens.write_text("".join(f"{t} {info['csrf'][t]}\n" for t in chosen))
@@ -65,13 +89,7 @@ def main() -> int:
     finally:
         for server in servers.values():
             server.stop()
-    print(f"\n{'':18} {'req/s':>8} {'÷ insert':>9}   (medians of {args.rounds} interleaved rounds, SQLite)")
-    for name, values in rates.items():
-        ratio = median([v / b for v, b in zip(values, rates["insert"])])
-        print(f"{name:18} {median(values):8,.0f} {ratio:9.3f}")
-    ours = median([o / f for o, f in zip(rates["our save"], rates["floor, rows"])])
-    print(f"our save ÷ floor, rows: {ours:.3f}")
-    return 0
+    return rates
 
 
 if __name__ == "__main__":

@@ -173,17 +173,20 @@ def test_bench_quick_run_writes_a_results_file(tmp_path):
 
 
 @pytest.mark.database_independent
-def test_the_bench_save_floor_stores_what_the_app_stores(tmp_path, monkeypatch):
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_the_bench_save_floor_stores_what_the_app_stores(tmp_path, monkeypatch, database, request):
     """bench's save floor does a whole save, the same rows as the app's, so the gap to it is ours."""
     import importlib
-    import sqlite3
 
+    from sqlalchemy import create_engine, text
     from werkzeug.datastructures import MultiDict
 
     from bench import prepare
     from bench.common import app_env
 
-    for key, value in app_env(tmp_path, f"sqlite:///{tmp_path / 'bench.db'}").items():
+    url = (request.getfixturevalue("pg_database_factory")() if database == "postgres"
+           else f"sqlite:///{tmp_path / 'bench.db'}")
+    for key, value in app_env(tmp_path, url).items():
         monkeypatch.setenv(key, value)
     info = prepare.prepare(tmp_path / "info.json", save=5, submit=0)
     from bench.baselines import save_floor
@@ -204,17 +207,19 @@ def test_the_bench_save_floor_stores_what_the_app_stores(tmp_path, monkeypatch):
     floor.post(f"/s/{again}/1", data=body(again, comments="First words"))
     floor.post(f"/s/{again}/1", data=body(again, comments="Second thoughts"))
 
-    conn = sqlite3.connect(tmp_path / "bench.db")
+    engine = create_engine(url)
+    conn = engine.connect()
 
     def stored(token: str) -> tuple:
-        response = conn.execute(
+        response = conn.execute(text(
             "SELECT r.id, r.status, r.language, r.country, r.cohort, r.last_section, i.status FROM responses r "
-            "JOIN invitations i ON i.id = r.invitation_id WHERE i.token_hash = ?", (tokens.hash_token(token),)).fetchone()
+            "JOIN invitations i ON i.id = r.invitation_id WHERE i.token_hash = :hash"),
+            {"hash": tokens.hash_token(token)}).first()
         if response is None:
             return ()
-        answers = conn.execute("SELECT question_id, item_code, option_code, number, text, quote_approved "
-                               "FROM answers WHERE response_id = ? ORDER BY id", (response[0],)).fetchall()
-        return response[1:], answers
+        answers = conn.execute(text("SELECT question_id, item_code, option_code, number, text, quote_approved "
+                                    "FROM answers WHERE response_id = :id ORDER BY id"), {"id": response[0]}).all()
+        return tuple(response[1:]), [tuple(a) for a in answers]
 
     assert stored(by_floor) == stored(by_app) != ()
     assert len(stored(by_floor)[1]) == 14
@@ -225,5 +230,6 @@ def test_the_bench_save_floor_stores_what_the_app_stores(tmp_path, monkeypatch):
     page = ours.get(f"/s/{by_floor}/check")
     assert page.status_code == 200 and b"The programme changed how our museum" in page.data
     conn.close()
+    engine.dispose()
     with app.app_context():
         db.engine.dispose()
