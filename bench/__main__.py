@@ -26,7 +26,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .common import BENCH, BIN, HOST, PG_ADMIN, ROOT, Server, app_env, machine, median, pg_database_url, wrk
+from .common import (BENCH, BIN, HOST, PG_ADMIN, ROOT, Server, app_env, machine, median, pg_database_url, wrk,
+                     write_tokens)
 
 SAVE_LUA = BENCH / "lua" / "save.lua"
 
@@ -173,16 +174,14 @@ class Bench:
                 save_file = stage_dir / f"save-{run}.txt"
                 submit_file = stage_dir / f"submit-{run}.txt"
                 chunk = slice(run * plan.pool, (run + 1) * plan.pool)
-                # One line per fellow: the link's token and the CSRF token its page carries.
-                save_file.write_text("".join(f"{t} {info['csrf'][t]}\n" for t in info["save_tokens"][chunk]))
-                submit_file.write_text("".join(f"{t} {info['csrf'][t]}\n" for t in info["submit_tokens"][chunk]))
+                write_tokens(save_file, info, info["save_tokens"][chunk])
+                write_tokens(submit_file, info, info["submit_tokens"][chunk])
 
                 ins = self._posting(insert, "/insert", "insert", save_file, form_body, "", counter, tally)
                 sav = self._posting(survey, "/", "save", save_file, form_body, cookie, counter, tally)
                 if floor is not None:
-                    floor_file = stage_dir / f"floor-{run}.txt"
                     own = slice((plan.runs + run) * plan.pool, (plan.runs + run + 1) * plan.pool)
-                    floor_file.write_text("".join(f"{t} {info['csrf'][t]}\n" for t in info["save_tokens"][own]))
+                    floor_file = write_tokens(stage_dir / f"floor-{run}.txt", info, info["save_tokens"][own])
                     flo = self._posting(floor, "/", "save", floor_file, form_body, "", counter, tally, "floor")
                     floor_saves.append((ins, flo))
                     ours_vs_floor.append((flo, sav))

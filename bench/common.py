@@ -42,6 +42,12 @@ def app_env(folder: Path, database_url: str) -> dict[str, str]:
             "SECRET_KEY": SECRET_KEY, "RATELIMIT_STORAGE_URI": "memory://", "REDIS_URL": "", "MAIL_SERVER": ""}
 
 
+def write_tokens(path: Path, info: dict, tokens: list[str]) -> Path:
+    """The file bench/lua/save.lua reads: a line per fellow, the link's token and the CSRF token its page carries."""
+    path.write_text("".join(f"{t} {info['csrf'][t]}\n" for t in tokens))
+    return path
+
+
 def median(values: list[float]) -> float | None:
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else None

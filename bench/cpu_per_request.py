@@ -20,7 +20,7 @@ import uuid
 from pathlib import Path
 
 from .__main__ import SAVE_LUA, _form_fields, _pg_admin
-from .common import BIN, ROOT, Server, app_env, pg_database_url, wrk
+from .common import BIN, ROOT, Server, app_env, pg_database_url, wrk, write_tokens
 
 
 def _cpu_seconds(pids: list[int]) -> dict[int, float]:
@@ -65,7 +65,7 @@ def main() -> int:
     subprocess.run([str(BIN / "python"), "-m", "bench.baselines.insert_app"], cwd=ROOT, env=run_env, check=True)
     info = json.loads((folder / "info.json").read_text())
     for kind in ("save", "submit"):
-        (folder / f"{kind}.txt").write_text("".join(f"{t} {info['csrf'][t]}\n" for t in info[f"{kind}_tokens"]))
+        write_tokens(folder / f"{kind}.txt", info, info[f"{kind}_tokens"])
     survey = Server("survey", "survey_app.wsgi:app", env).start(folder, "/health")
     insert = Server("insert", "bench.baselines.insert_app:app", env).start(folder)
     body = urllib.parse.urlencode(_form_fields())

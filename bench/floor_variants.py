@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 
 from .__main__ import SAVE_LUA, _form_fields, _pg_admin
-from .common import BIN, ROOT, Server, app_env, median, pg_database_url, wrk
+from .common import BIN, ROOT, Server, app_env, median, pg_database_url, wrk, write_tokens
 
 VARIANTS = {  # name: (app, extra environment, invitations a round)
     "insert": ("bench.baselines.insert_app:app", {}, 0),
@@ -76,9 +76,9 @@ def _rounds(args, folder: Path, env: dict, run_env: dict, variants: dict) -> dic
     try:
         for round_ in range(args.rounds):
             for name, (_app, _extra, size) in variants.items():
-                tokens = folder / f"tokens-{round_}-{name.replace(' ', '-').replace(',', '')}.txt"
-                chosen = [next(pool) for _ in range(size)] or info["save_tokens"][:10_000]
-                tokens.write_text("".join(f"{t} {info['csrf'][t]}\n" for t in chosen))
+                chosen = [next(pool) for _ in range(size)] or info["save_tokens"][:10_000]  # insert reuses them
+                slug = name.replace(" ", "-").replace(",", "")
+                tokens = write_tokens(folder / f"tokens-{round_}-{slug}.txt", info, chosen)
                 result = wrk(servers[name].url("/insert" if name == "insert" else "/"), args.seconds, 2, 8,
                              script=SAVE_LUA, env={"BENCH_MODE": "insert" if name == "insert" else "save",
                                                    "BENCH_TOKENS": str(tokens), "BENCH_BODY": body, "BENCH_COOKIE": ""})
