@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import random
-from bisect import bisect
-from itertools import accumulate
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, text
 
 from ..extensions import db
-from ..models import Invitation, InvitationStatus, Participant, QuestionType, Response, Survey
+from ..models import Invitation, InvitationStatus, Participant, Response, Survey
+from ..questions.base import SampleTexts
 from ..services import tokens, totals
+from ..services.structure import survey_structure
 
 CHUNK = 2000
 
@@ -54,13 +54,6 @@ class GenerateResult:
     participants: int
 
 
-def _weights(n: int, rng: random.Random) -> list[float]:
-    """Skewed weights so that charts have a clear order, shuffled per question."""
-    weights = [1.0 / (i + 1) ** 0.8 for i in range(n)]
-    rng.shuffle(weights)
-    return weights
-
-
 def _free_text(rng: random.Random, lang: str) -> str:
     roll = rng.random()
     if roll < 0.08:
@@ -72,102 +65,41 @@ def _free_text(rng: random.Random, lang: str) -> str:
     return rng.choice(pool)
 
 
-SINGLE_TYPES = (QuestionType.SINGLE.value, QuestionType.LIKERT.value)
-MULTIPLE, MATRIX, RANKING, NUMBER = (QuestionType.MULTIPLE.value, QuestionType.MATRIX.value,
-                                     QuestionType.RANKING.value, QuestionType.NUMBER.value)
+_TEXTS = SampleTexts(other=lambda rng: rng.choice(OTHER_TEXT), free=_free_text)
+AnswerTuple = tuple[int, int, str, str, int | None, str | None]
 
 
-class _Pick:
-    """A weighted draw over (code, is_other) pairs, the same draw random.choices(..., weights) makes."""
+class Answerer:
+    """Each question's sampler (from its type), set up once, so each synthetic answer costs a few random draws.
 
-    def __init__(self, options: list[tuple[str, bool]], weights: list[float]) -> None:
-        self.options = options
-        self.cum = list(accumulate(weights))
-        self.total = self.cum[-1] + 0.0 if self.cum else 0.0
-        self.hi = len(options) - 1
-
-    def __call__(self, rng: random.Random) -> tuple[str, bool]:
-        return self.options[bisect(self.cum, rng.random() * self.total, 0, self.hi)]
-
-
-class _Answerer:
-    """Precomputed question structure so that each synthetic answer costs a few random draws.
-
-    Codes are copied out of the ORM objects and the weighted draws bisect precomputed
-    cumulative weights, exactly as random.choices does, so a seed gives the same data as before.
+    The respondent's profile answers (country, cohort) match the respondent, and the quoting
+    consent question gets a yes more often than a no; the rest is up to each question's type.
     """
 
     def __init__(self, survey: Survey, rng: random.Random) -> None:
         self.rng = rng
-        self.plans = []
-        for q in sorted(survey.questions, key=lambda q: q.position):
-            choices = [(o.code, o.is_other) for o in q.choices]
-            weights = _weights(len(choices), rng)
-            pool = [(c, w) for c, w, o in zip(choices, weights, q.choices) if not o.is_exclusive]
-            self.plans.append({
-                "id": q.id, "type": q.type, "optional": not q.required,
-                "consent": bool(q.settings.get("quote_consent")), "pick": _Pick(choices, weights),
-                "rows": [row.code for row in q.rows], "country": len(choices) > 50,
-                "cohort": q.code.startswith("cohort"), "cohorts": {code for code, _other in choices},
-                "exclusive": [o.code for o in q.choices if o.is_exclusive],
-                "pool": _Pick([c for c, _w in pool], [w for _c, w in pool]),
-                "ranked": [(code, w) for (code, _other), w in zip(choices, weights)],
-                "low": int(q.settings.get("min_value", 0)),
-                "high": int(q.settings.get("max_value", int(q.settings.get("min_value", 0)) + 100)),
-            })
+        self.plans = [(q, q.kind.sampler(q, rng, _TEXTS)) for q in survey_structure(survey).questions.values()]
 
     def answers(self, response_id: int, country: str, cohort: int | None, lang: str,
-                fraction: float = 1.0) -> list[tuple[int, int, str, str, int | None, str | None]]:
+                fraction: float = 1.0) -> list[AnswerTuple]:
         """Answer rows (response_id, question_id, item_code, option_code, number, text)."""
         rng = self.rng
-        random_ = rng.random
-        out: list[tuple[int, int, str, str, int | None, str | None]] = []
-        add = out.append
-        plans = self.plans[: max(1, int(len(self.plans) * fraction))]
-        for plan in plans:
-            qid, qtype = plan["id"], plan["type"]
-            if plan["optional"] and random_() < 0.15 and not plan["consent"]:
+        out: list[AnswerTuple] = []
+        for q, sample in self.plans[: max(1, int(len(self.plans) * fraction))]:
+            consent = bool(q.settings.get("quote_consent"))
+            if not q.required and not consent and rng.random() < 0.15:
                 continue
-            if qtype in SINGLE_TYPES:
-                if plan["country"]:
-                    add((response_id, qid, "", country.lower(), None, None))
-                    continue
-                if plan["cohort"] and cohort is not None and str(cohort) in plan["cohorts"]:
-                    add((response_id, qid, "", str(cohort), None, None))
-                    continue
-                if plan["consent"]:
-                    roll = random_()
-                    if roll < 0.9:
-                        add((response_id, qid, "", "yes" if roll < 0.6 else "no", None, None))
-                    continue
-                code, other = plan["pick"](rng)
-                add((response_id, qid, "", code, None, rng.choice(OTHER_TEXT) if other else None))
-            elif qtype == MULTIPLE:
-                exclusive = plan["exclusive"]
-                if exclusive and random_() < 0.05:
-                    add((response_id, qid, "", exclusive[0], None, None))
-                    continue
-                picked: dict[str, bool] = {}
-                pick = plan["pool"]
-                for _ in range(rng.randint(1, 4)):
-                    code, other = pick(rng)
-                    picked[code] = other
-                for code, other in picked.items():
-                    add((response_id, qid, "", code, None, rng.choice(OTHER_TEXT) if other else None))
-            elif qtype == MATRIX:
-                pick = plan["pick"]
-                for row_code in plan["rows"]:
-                    if random_() < 0.9:
-                        add((response_id, qid, row_code, pick(rng)[0], None, None))
-            elif qtype == RANKING:
-                ranked = plan["ranked"]
-                order = sorted(ranked, key=lambda item: random_() / item[1])
-                for rank, (code, _w) in enumerate(order[: rng.randint(3, len(order))], 1):
-                    add((response_id, qid, code, "", rank, None))
-            elif qtype == NUMBER:
-                add((response_id, qid, "", "", rng.randint(plan["low"], plan["high"]), None))
-            elif random_() < 0.4:
-                add((response_id, qid, "", "", None, _free_text(rng, lang)))
+            profile = q.settings.get("profile")
+            if profile == "country" and country.lower() in q.choice_codes:
+                out.append((response_id, q.id, "", country.lower(), None, None))
+            elif profile == "cohort" and cohort is not None and str(cohort) in q.choice_codes:
+                out.append((response_id, q.id, "", str(cohort), None, None))
+            elif consent:
+                roll = rng.random()
+                if roll < 0.9:
+                    out.append((response_id, q.id, "", "yes" if roll < 0.6 else "no", None, None))
+            else:
+                out += [(response_id, q.id, *answer) for answer in sample(rng, lang)]
         return out
 
 
@@ -206,7 +138,7 @@ def generate(survey: Survey, responses: int, *, invitations: bool = True, extra_
              language: str | None = None, days: int = 60) -> GenerateResult:
     """Add synthetic complete (and some partial) responses to a survey, in bulk. Commit."""
     rng = random.Random(seed)  # nosec B311 - synthetic data, not security
-    answerer = _Answerer(survey, rng)
+    answerer = Answerer(survey, rng)
     codes = [c for c, _w, _l in COUNTRIES]
     weights = [w for _c, w, _l in COUNTRIES]
     usual = {c: lang for c, _w, lang in COUNTRIES}

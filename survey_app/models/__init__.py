@@ -10,12 +10,12 @@ from .participant import (
 )
 from .response import Answer, Response, ResponseStatus
 from .staff import AuditEvent, Role, StaffSession, StaffUser
-from .survey import Option, OptionRole, Question, QuestionType, Section, Survey, SurveyState, SurveyStatus
+from .survey import Option, OptionRole, Question, Section, Survey, SurveyState, SurveyStatus
 from .totals import NO_COHORT, AnswerTotal, ResponseTotal
 
 __all__ = [
     "NO_COHORT", "Answer", "AnswerTotal", "AuditEvent", "Delivery", "DeliveryKind", "DeliveryState",
     "Invitation", "InvitationStatus", "MailBatch", "Option", "OptionRole", "Participant", "Question",
-    "QuestionType", "Response", "ResponseStatus", "ResponseTotal", "Role", "Section", "StaffSession",
+    "Response", "ResponseStatus", "ResponseTotal", "Role", "Section", "StaffSession",
     "StaffUser", "Survey", "SurveyState", "SurveyStatus",
 ]

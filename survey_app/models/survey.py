@@ -32,17 +32,6 @@ class SurveyState(str, enum.Enum):
     CLOSED = "closed"
 
 
-class QuestionType(str, enum.Enum):
-    SINGLE = "single"
-    MULTIPLE = "multiple"
-    TEXT = "text"
-    TEXTAREA = "textarea"
-    NUMBER = "number"
-    LIKERT = "likert"
-    MATRIX = "matrix"
-    RANKING = "ranking"
-
-
 class OptionRole(str, enum.Enum):
     """Options are answer choices; matrix questions also have rows."""
 
@@ -130,6 +119,7 @@ class Question(db.Model):
     section_id: Mapped[int] = mapped_column(ForeignKey("sections.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(Integer)
+    # The name of its type in the registry (survey_app/questions), e.g. "single" or "matrix".
     type: Mapped[str] = mapped_column(String(16))
     required: Mapped[bool] = mapped_column(Boolean, default=True)
     label: Mapped[Texts] = mapped_column(JSON, default=dict)

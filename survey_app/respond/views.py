@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
-from forms.respond import SectionAnswers, formdata_from_answers
+from forms.respond import SectionAnswers
 
 from ..extensions import csrf
 from ..i18n import current_language
@@ -12,9 +12,9 @@ from ..security import public
 from ..services import driver_sql
 from ..services import responses as response_service
 from ..services import surveys as survey_service
-from ..services.structure import SurveyRef, SurveyStructure, survey_structure
+from ..services.structure import SectionView, SurveyRef, SurveyStructure, survey_structure
 from . import csrf as link_csrf
-from . import rendering, throttle
+from . import throttle
 
 bp = Blueprint("respond", __name__)
 # Respondent forms check CSRF themselves (link-bound tokens, or FlaskForm on the open-link start),
@@ -113,9 +113,9 @@ def section(kind: str, token: str, number: int):
     new_resume = request.args.get("new") == "1"
     language = current_language()
     if request.method == "GET":
-        return rendering.section_page(structure, current, language, link, formdata_from_answers(current, link.answers),
-                                      returning_to_check=returning_to_check, new_resume=new_resume)
-    form = SectionAnswers(current, request.form)
+        return _section_page(link, structure, current, SectionAnswers.from_answers(current.questions, link.answers),
+                             returning_to_check=returning_to_check, new_resume=new_resume)
+    form = SectionAnswers(current.questions, request.form)
     csrf_ok = link_csrf.is_valid(kind, token, request.form.get("csrf_token"))
     if form.validate() and csrf_ok:
         try:
@@ -130,10 +130,14 @@ def section(kind: str, token: str, number: int):
             target = url_for("respond.section", kind=kind, token=token, number=number + 1)
         return redirect(target)
     # Show everything exactly as typed, with the messages beside the questions.
-    return rendering.render_section(structure, current, link, form=form, csrf_expired=not csrf_ok,
-                                    returning_to_check=returning_to_check, new_resume=new_resume,
-                                    questions=rendering.section_questions(structure, current, language, request.form,
-                                                                          form.question_errors))
+    return _section_page(link, structure, current, form, csrf_expired=not csrf_ok,
+                         returning_to_check=returning_to_check, new_resume=new_resume)
+
+
+def _section_page(link: response_service.RespondentLink, structure: SurveyStructure, section: SectionView,
+                  form: SectionAnswers, **context: object) -> str:
+    return render_template("respond/section.html", structure=structure, section=section, survey=link.survey,
+                           link=link, link_csrf=link_csrf.issue(link.kind, link.token), form=form, **context)
 
 
 @bp.route(f"/<{LINK_KINDS}:kind>/<token>/check")

@@ -11,7 +11,6 @@ import io
 import os
 import re
 import tempfile
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +19,11 @@ from sqlalchemy import bindparam, select
 
 from ..countries import country_name
 from ..extensions import db
-from ..models import Answer, QuestionType, Response, Survey
+from ..models import Answer, Response, Survey
+from ..questions import QuestionView, StoredAnswer
 from ..regions import region_name, region_of
 from . import audit
+from .structure import survey_structure
 
 PAGE_SIZE = 1000
 FORMATS = ("csv", "xlsx")
@@ -41,61 +42,41 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-@dataclass
+@dataclass(frozen=True)
 class Column:
     header: str
     label: str
-    question_id: int | None = None
-    kind: str = ""  # code, label, other, flag, rank, text, number
-    item: str = ""
-    option: str = ""
+
+
+_FIXED_COLUMNS = (
+    Column("response_id", "Response"), Column("status", "Status"), Column("submitted_on", "Submitted on"),
+    Column("language", "Language"), Column("respondent_country", "Country code"),
+    Column("respondent_country_name", "Country"), Column("respondent_region", "World region"),
+    Column("respondent_cohort", "Cohort year"),
+)
+
+
+def _questions(survey: Survey) -> list[QuestionView]:
+    return list(survey_structure(survey).questions.values())
 
 
 def columns(survey: Survey, lang: str = "en") -> list[Column]:
-    """The export's columns in question order: response facts, then answers."""
-    cols = [
-        Column("response_id", "Response"), Column("status", "Status"),
-        Column("submitted_on", "Submitted on"), Column("language", "Language"),
-        Column("respondent_country", "Country code"), Column("respondent_country_name", "Country"),
-        Column("respondent_region", "World region"), Column("respondent_cohort", "Cohort year"),
-    ]
-    for question in survey.questions:
-        label = survey.text(question.label, lang)
-        qid, code = question.id, question.code
-        has_other = any(o.is_other for o in question.choices)
-        if question.type in (QuestionType.SINGLE.value, QuestionType.LIKERT.value):
-            cols.append(Column(code, label, qid, "code"))
-            cols.append(Column(f"{code}_label", f"{label} (answer)", qid, "label"))
-        elif question.type == QuestionType.MULTIPLE.value:
-            for option in question.choices:
-                cols.append(Column(f"{code}.{option.code}", f"{label}: {survey.text(option.label, lang)}",
-                                   qid, "flag", option=option.code))
-        elif question.type == QuestionType.MATRIX.value:
-            for row in question.rows:
-                row_label = f"{label}: {survey.text(row.label, lang)}"
-                cols.append(Column(f"{code}.{row.code}", row_label, qid, "code", item=row.code))
-                cols.append(Column(f"{code}.{row.code}_label", f"{row_label} (answer)", qid, "label",
-                                   item=row.code))
-        elif question.type == QuestionType.RANKING.value:
-            for option in question.choices:
-                cols.append(Column(f"{code}.{option.code}", f"{label}: {survey.text(option.label, lang)} (rank)",
-                                   qid, "rank", item=option.code))
-        elif question.type == QuestionType.NUMBER.value:
-            cols.append(Column(code, label, qid, "number"))
-        else:
-            cols.append(Column(code, label, qid, "text"))
-        if has_other:
-            cols.append(Column(f"{code}_other", f"{label} (other, please specify)", qid, "other"))
+    """The export's columns in question order: response facts, then each question's own columns."""
+    def text(texts: dict[str, str]) -> str:
+        return survey.text(texts, lang)
+
+    cols = list(_FIXED_COLUMNS)
+    for question in _questions(survey):
+        cols += [Column(c.header, c.label) for c in question.kind.export_columns(question, text)]
     seen: set[str] = set()
+    unique = []
     for column in cols:
-        while column.header in seen:  # a question code may equal a fixed column's name
-            column.header += "_"
-        seen.add(column.header)
-    return cols
-
-
-def _labels(survey: Survey, lang: str) -> dict[int, dict[str, str]]:
-    return {q.id: {o.code: survey.text(o.label, lang) for o in q.choices} for q in survey.questions}
+        header = column.header
+        while header in seen:  # a question code may equal a fixed column's name
+            header += "_"
+        seen.add(header)
+        unique.append(Column(header, column.label))
+    return unique
 
 
 def iter_rows(survey: Survey, lang: str = "en", label_headers: bool = False) -> Iterator[list[Any]]:
@@ -103,12 +84,14 @@ def iter_rows(survey: Survey, lang: str = "en", label_headers: bool = False) -> 
 
     The survey's structure is read now, so the rows can be streamed after the request's commit.
     """
-    return _rows(survey.id, columns(survey, lang), _labels(survey, lang), lang, label_headers)
+    questions = _questions(survey)
+    labels = {q.id: {o.code: survey.text(o.label, lang) for o in q.choices} for q in questions}
+    return _rows(survey.id, columns(survey, lang), questions, labels, lang, label_headers)
 
 
 _responses, _answers = Response.__table__.c, Answer.__table__.c
-# Plain Core statements on the tables, built once: rows, not ORM objects, so the session's identity
-# map does not grow page by page, and no per-page statement building.
+# Plain Core statements on the tables: rows, not ORM objects, so the session's identity map does
+# not grow page by page.
 _RESPONSE_PAGE = (
     select(_responses.id, _responses.status, _responses.submitted_at, _responses.language, _responses.country,
            _responses.cohort)
@@ -122,34 +105,26 @@ _ANSWER_RANGE = select(_answers.response_id, _answers.question_id, _answers.item
     _answers.response_id.between(bindparam("first"), bindparam("last"))).order_by(_answers.id)
 
 
-def _rows(survey_id: int, cols: list[Column], labels: dict[int, dict[str, str]], lang: str,
-          label_headers: bool) -> Iterator[list[Any]]:
+def _rows(survey_id: int, cols: list[Column], questions: list[QuestionView], labels: dict[int, dict[str, str]],
+          lang: str, label_headers: bool) -> Iterator[list[Any]]:
     yield [neutralise(c.label if label_headers else c.header) for c in cols]
-    answer_cols = [(c.kind, c.question_id, c.item, c.option) for c in cols[8:]]
     places: dict[str | None, tuple[str, str]] = {}  # country code -> (name, region name)
+    nothing: tuple[StoredAnswer, ...] = ()
     last_id = 0
     while True:
         page = db.session.execute(_RESPONSE_PAGE, {"survey_id": survey_id, "after": last_id}).all()
         if not page:
             return
         last_id = page[-1].id
-        # Per response: the first answer of each (question, item), the options chosen per
-        # question, and the "Other" texts per question, in the order they were stored.
-        firsts: dict[int, dict[tuple[int, str], tuple[str, int | None, str | None]]] = {r.id: {} for r in page}
-        chosen: dict[int, dict[int, set[str]]] = {r.id: defaultdict(set) for r in page}
-        others: dict[int, dict[int, list[str]]] = {r.id: defaultdict(list) for r in page}
+        # Per response, its answers grouped by question, in the order they were stored.
+        stored: dict[int, dict[int, list[StoredAnswer]]] = {r.id: {} for r in page}
         for response_id, qid, item, option, number, text in db.session.execute(
             _ANSWER_RANGE, {"first": page[0].id, "last": last_id}
         ):
-            first = firsts.get(response_id)
-            if first is None:
-                continue
-            first.setdefault((qid, item), (option, number, text))
-            chosen[response_id][qid].add(option)
-            if option and text:
-                others[response_id][qid].append(text)
+            found = stored.get(response_id)
+            if found is not None:
+                found.setdefault(qid, []).append(StoredAnswer(qid, item, option, number, text))
         for response in page:
-            first, options, other = firsts[response.id], chosen[response.id], others[response.id]
             place = places.get(response.country)
             if place is None:
                 place = places[response.country] = (country_name(response.country, lang),
@@ -160,23 +135,9 @@ def _rows(survey_id: int, cols: list[Column], labels: dict[int, dict[str, str]],
                 response.language, response.country or "", place[0], place[1],
                 response.cohort if response.cohort is not None else "",
             ]
-            for kind, qid, item, option in answer_cols:
-                if kind == "flag":
-                    row.append("" if qid not in options else 1 if option in options[qid] else 0)
-                elif kind == "other":
-                    row.append("; ".join(other[qid]) if qid in other else "")
-                else:
-                    found = first.get((qid, item))
-                    if found is None:
-                        row.append("")
-                    elif kind == "code":
-                        row.append(found[0])
-                    elif kind == "label":
-                        row.append(labels[qid].get(found[0], found[0]))
-                    elif kind in ("rank", "number"):
-                        row.append(found[1] if found[1] is not None else "")
-                    else:
-                        row.append(found[2] or "")
+            answers = stored[response.id]
+            for question in questions:
+                row += question.kind.export_values(question, answers.get(question.id, nothing), labels[question.id])
             yield [neutralise(value) for value in row]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..questions import get_type
 from ..models import (
     Answer,
     Delivery,
@@ -131,7 +132,7 @@ def _answers_with_labels(survey: Survey, response: Response) -> list[dict[str, A
                                                  questions[a.question_id].position, a.id)):
         question = questions[answer.question_id]
         choices = {o.code: o for o in question.choices}
-        items = {o.code: o for o in (question.rows if question.type == "matrix" else question.choices)}
+        items = {o.code: o for o in (question.rows if get_type(question.type).item_role == "row" else question.choices)}
         option = choices.get(answer.option_code)
         item = items.get(answer.item_code)
         rows.append({

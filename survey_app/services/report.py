@@ -12,26 +12,26 @@ from datetime import datetime, timezone
 from typing import BinaryIO
 
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     CondPageBreak,
+    Flowable,
     KeepTogether,
     PageBreak,
-    Paragraph,
     SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
 )
 
-from ..models import QuestionType, Survey
-from ..pdf import charts
+from ..models import Survey
+from ..pdf import figures as pdf_figures
 from ..pdf import text as pdf_text
+from ..pdf.styles import Styles
 from .results import Quote, QuestionResult, ResultFilter, SurveyResults, approved_quotes, summarise
 
-CHART_BARS = 20
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 18 * mm
 BODY_WIDTH = PAGE_WIDTH - 2 * MARGIN
@@ -84,91 +84,20 @@ def build_content(survey: Survey, lang: str = "en") -> ReportContent:
     return ReportContent(survey.slug, results, quotes, datetime.now(timezone.utc), method)
 
 
-def chart_bars(question: QuestionResult) -> list[tuple[str, int, float | None, bool]]:
-    """The bars of a choice question, most frequent first (Likert keeps its scale order)."""
-    return [(o.label, o.count, o.percent, o.is_other) for o in question.options][:CHART_BARS]
-
-
-# --- PDF ------------------------------------------------------------------------------------
-
-class _Styles:
-    def __init__(self) -> None:
-        ps = pdf_text.paragraph_style
-        self.body = ps("Body", fontSize=9.5, leading=13)
-        self.small = ps("Small", fontSize=8, leading=10.5, textColor=colors.Color(0.2, 0.2, 0.2))
-        self.cell = ps("Cell", fontSize=8, leading=10)
-        self.cell_head = ps("CellHead", bold=True, fontSize=8, leading=10)
-        self.title = ps("Title", bold=True, fontSize=22, leading=28, spaceAfter=8)
-        self.subtitle = ps("Subtitle", fontSize=14, leading=18, spaceAfter=18)
-        self.h1 = ps("H1", bold=True, fontSize=15, leading=19, spaceBefore=6, spaceAfter=8)
-        self.h2 = ps("H2", bold=True, fontSize=11, leading=14, spaceBefore=10, spaceAfter=3)
-        self.quote = ps("Quote", fontSize=10, leading=14, leftIndent=10, rightIndent=10, spaceAfter=2)
-        self.cover_value = ps("CoverValue", bold=True, fontSize=13, leading=17)
-        self.centre = ps("Centre", fontSize=9, leading=12, alignment=TA_CENTER)
-
-
-def _p(text: str, style) -> Paragraph:
+def _p(text: str, style: ParagraphStyle) -> Flowable:
     return pdf_text.paragraph(text, style)
 
 
-def _table(rows: list[list], widths: list[float], header_rows: int = 1) -> Table:
-    table = Table(rows, colWidths=widths, repeatRows=header_rows, hAlign="LEFT")
-    table.setStyle(TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), pdf_text.BASE_FONT),
-        ("FONTSIZE", (0, 0), (-1, -1), 8),
-        ("LINEBELOW", (0, 0), (-1, header_rows - 1), 0.8, colors.black),
-        ("LINEBELOW", (0, header_rows), (-1, -1), 0.25, colors.Color(0.6, 0.6, 0.6)),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-    ]))
-    return table
-
-
-def _question_flowables(question: QuestionResult, number: int, st: _Styles) -> list:
+def _question_flowables(question: QuestionResult, number: int, st: Styles) -> list[Flowable]:
     head = [_p(f"{number}. {question.label}", st.h2), _p(f"n = {question.base} answered", st.small)]
-    body: list = []
-    if question.type in (QuestionType.SINGLE.value, QuestionType.MULTIPLE.value, QuestionType.LIKERT.value):
-        if question.options:
-            body.append(Spacer(1, 3))
-            body.append(charts.bar_chart(chart_bars(question), BODY_WIDTH))
-            body.append(Spacer(1, 4))
-            rows = [[_p("Answer", st.cell_head), _p("Number", st.cell_head), _p("Per cent", st.cell_head)]]
-            rows += [[_p(o.label, st.cell), str(o.count), format_pct(o.percent)] for o in question.options]
-            body.append(_table(rows, [BODY_WIDTH - 50 * mm, 25 * mm, 25 * mm]))
-    elif question.type == QuestionType.MATRIX.value:
-        scale_width = (BODY_WIDTH - 42 * mm) / max(1, len(question.scale))
-        rows = [[_p("Row", st.cell_head)] + [_p(label, st.cell_head) for _c, label in question.scale]
-                + [_p("n", st.cell_head)]]
-        for row in question.rows:
-            rows.append([_p(row.label, st.cell)]
-                        + [[_p(str(c.count), st.cell), _p(format_pct(c.percent), st.cell)] for c in row.counts]
-                        + [str(row.base)])
-        body.append(_table(rows, [30 * mm] + [scale_width] * len(question.scale) + [12 * mm]))
-    elif question.type == QuestionType.RANKING.value:
-        bars = [(r.label, r.first_count, r.first_share, False) for r in
-                sorted(question.ranks, key=lambda r: -r.first_count)]
-        body.append(_p("Share of respondents who ranked each item first:", st.small))
-        body.append(charts.bar_chart(bars, BODY_WIDTH))
-        rows = [[_p("Item", st.cell_head), _p("Mean rank", st.cell_head), _p("Ranked first", st.cell_head),
-                 _p("Ranked by", st.cell_head)]]
-        rows += [[_p(r.label, st.cell), "–" if r.mean_rank is None else f"{r.mean_rank:.2f}",
-                  f"{r.first_count} ({format_pct(r.first_share)})", str(r.ranked_by)] for r in question.ranks]
-        body.append(Spacer(1, 4))
-        body.append(_table(rows, [BODY_WIDTH - 75 * mm, 22 * mm, 33 * mm, 20 * mm]))
-    elif question.type == QuestionType.NUMBER.value and question.number:
-        num = question.number
-        body.append(_p(f"Mean {num.mean}, lowest {num.minimum}, highest {num.maximum}.", st.body))
-    else:
-        body.append(_p(f"{question.texts} free-text answers; approved quotations are shown at the end.",
-                       st.small))
-    notes = [n for n in (question.note, question.withheld_note) if n]
-    body += [_p(note, st.small) for note in notes]
+    body: list[Flowable] = []
+    for figure in question.figures:
+        body += pdf_figures.flowables(figure, st, BODY_WIDTH)
+    body += [_p(note, st.small) for note in question.notes]
     return [CondPageBreak(60 * mm), KeepTogether(head + body[:2]), *body[2:], Spacer(1, 6)]
 
 
-def _crosstab_flowables(content: ReportContent, st: _Styles) -> list:
+def _crosstab_flowables(content: ReportContent, st: Styles) -> list[Flowable]:
     crosstab = content.results.crosstab
     if crosstab is None:
         return []
@@ -183,7 +112,7 @@ def _crosstab_flowables(content: ReportContent, st: _Styles) -> list:
         rows.append([_p(label, st.cell)] + [
             _p("–", st.cell) if n is None else [_p(str(n), st.cell), _p(format_pct(p), st.cell)]
             for n, p in cells])
-    table = _table(rows, [32 * mm] + [col_width] * (len(columns) + 1), header_rows=2)
+    table = pdf_figures.data_table(rows, [32 * mm] + [col_width] * (len(columns) + 1), header_rows=2)
     return [PageBreak(), _p(f"{crosstab.question_label}, by world region", st.h1), table, Spacer(1, 4),
             _p(crosstab.note + " “–” marks a withheld figure.", st.small)]
 
@@ -204,7 +133,7 @@ def _footer(content: ReportContent):
 
 
 def build_story(content: ReportContent) -> list:
-    st = _Styles()
+    st = Styles()
     results = content.results
     status = results.status
     story: list = [Spacer(1, 30 * mm), _p(results.title, st.title), _p("Results summary", st.subtitle)]

@@ -1,11 +1,8 @@
 """The respondent journey: find the link, save each section, submit exactly once."""
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
 
 from sqlalchemy import Integer, String, bindparam, case, func, insert, select, text, true, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -16,32 +13,12 @@ from ..models import Answer, Invitation, InvitationStatus, Participant, Response
 from ..models.base import utcnow
 from . import tokens, totals
 from .driver_sql import DriverStatement, begin, commit, delete_matching, dialect_name, insert_rows, rollback
-from .structure import SURVEY_REF_COLUMNS, QuestionView, SectionView, SurveyRef, SurveyStructure
+from ..questions import AnswerRow, QuestionView, StoredAnswer, group_by_question, storable_text
+from .structure import SURVEY_REF_COLUMNS, SectionView, SurveyRef, SurveyStructure
 
 
 class AlreadySubmitted(Exception):
     """The response was submitted; it can no longer change."""
-
-
-@dataclass(frozen=True)
-class AnswerRow:
-    """One answer value as stored: codes, never labels."""
-
-    question_id: int
-    item_code: str = ""
-    option_code: str = ""
-    number: int | None = None
-    text: str | None = None
-
-
-class StoredAnswer(NamedTuple):
-    """One stored answer, as pages read it (the columns of _ANSWER_COLUMNS)."""
-
-    question_id: int
-    item_code: str
-    option_code: str
-    number: int | None
-    text: str | None
 
 
 @dataclass
@@ -197,9 +174,9 @@ def find_link(kind: str, token: str, with_answers: bool = False) -> RespondentLi
         link.answers = {} if with_answers else None
     elif in_one:
         arrays = row[end + len(_RESPONSE_COLUMNS):]
-        link.answers = {} if arrays[0] is None else _grouped(StoredAnswer(*answer) for answer in zip(*arrays))
+        link.answers = {} if arrays[0] is None else group_by_question(StoredAnswer(*answer) for answer in zip(*arrays))
     else:
-        link.answers = _grouped(StoredAnswer(*answer) for answer in _ALL_ANSWERS.all({"response_id": link.response.id}))
+        link.answers = group_by_question(StoredAnswer(*answer) for answer in _ALL_ANSWERS.all({"response_id": link.response.id}))
     return link
 
 
@@ -280,14 +257,6 @@ def _profile_values(section: SectionView, rows: list[AnswerRow]) -> dict[str, ob
         elif profile == "cohort" and row.option_code.isdigit():
             values["cohort"] = int(row.option_code)
     return values
-
-
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def storable_text(text: str | None) -> str | None:
-    """Drop control characters (NUL above all, which PostgreSQL refuses) but keep tabs and line breaks."""
-    return None if text is None else _CONTROL_CHARS.sub("", text)
 
 
 # Saves of a section already saved once, and submits: guarded by status = 'partial' (see _guarded).
@@ -375,14 +344,6 @@ def save_section(link: RespondentLink, section: SectionView, rows: list[AnswerRo
     return response
 
 
-def _grouped(answers: Iterable[StoredAnswer]) -> dict[int, list[StoredAnswer]]:
-    """Answers grouped by question id, in the order they were stored."""
-    grouped: dict[int, list[StoredAnswer]] = {}
-    for answer in answers:
-        grouped.setdefault(answer.question_id, []).append(answer)
-    return grouped
-
-
 def unanswered_required(structure: SurveyStructure, answers: dict[int, list[StoredAnswer]]) -> list[tuple[SectionView, QuestionView]]:
     """Required questions with no stored answer, so submit can send the fellow back to them."""
     missing = []
@@ -390,12 +351,7 @@ def unanswered_required(structure: SurveyStructure, answers: dict[int, list[Stor
         for question in section.questions:
             if not question.required:
                 continue
-            stored = answers.get(question.id, [])
-            if question.type == "matrix":
-                answered_rows = {a.item_code for a in stored}
-                if not all(row.code in answered_rows for row in question.rows):
-                    missing.append((section, question))
-            elif not stored:
+            if not question.kind.is_complete(question, answers.get(question.id, [])):
                 missing.append((section, question))
     return missing
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Question, Section, Survey
+from ..questions import OptionView, QuestionView
 
 Texts = dict[str, str]
 
@@ -44,37 +44,6 @@ SURVEY_REF_COLUMNS = (_surveys.id, _surveys.slug, _surveys.revision, _surveys.ba
 
 
 @dataclass(frozen=True)
-class OptionView:
-    code: str
-    label: Texts
-    is_other: bool = False
-    is_exclusive: bool = False
-
-
-@dataclass(frozen=True)
-class QuestionView:
-    id: int
-    code: str
-    type: str
-    required: bool
-    label: Texts
-    hint: Texts
-    settings: dict[str, Any]
-    choices: tuple[OptionView, ...]
-    rows: tuple[OptionView, ...]
-    # Read for every posted answer: worked out once, when the snapshot is built, not per question per post.
-    other_option: OptionView | None = field(init=False, compare=False, repr=False)
-    choice_codes: frozenset[str] = field(init=False, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "other_option", next((o for o in self.choices if o.is_other), None))
-        object.__setattr__(self, "choice_codes", frozenset(o.code for o in self.choices))
-
-    def choice(self, code: str) -> OptionView | None:
-        return next((o for o in self.choices if o.code == code), None)
-
-
-@dataclass(frozen=True)
 class SectionView:
     code: str
     number: int
@@ -90,10 +59,6 @@ class SurveyStructure:
     base_language: str
     sections: tuple[SectionView, ...]
     questions: dict[str, QuestionView] = field(default_factory=dict)
-    # Markup filled by respond/rendering.py: a section's questions per (number, language), whole pages
-    # per ("page", number, language, kind, query). It lives and dies with this snapshot, so a
-    # reloaded survey never shows stale markup.
-    rendered: dict[tuple, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def text(self, texts: Texts, lang: str) -> str:
         return texts.get(lang) or texts.get(self.base_language) or next(iter(texts.values()), "")

@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 
 from ..countries import country_codes, country_names
 from ..extensions import db
+from ..questions import DefinitionError, QuestionType, get_type, type_names
 from ..models import (
     Answer,
     Invitation,
     Option,
     OptionRole,
     Question,
-    QuestionType,
     Response,
     ResponseStatus,
     Section,
@@ -27,11 +27,7 @@ from ..models import (
 )
 
 SUPPORTED_FORMATS = {1}
-CHOICE_TYPES = {QuestionType.SINGLE.value, QuestionType.MULTIPLE.value, QuestionType.LIKERT.value,
-                QuestionType.MATRIX.value, QuestionType.RANKING.value}
 CODE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
-SETTING_KEYS = {"min_choices", "max_choices", "max_length", "min_value", "max_value", "quotable",
-                "quote_consent", "display", "autocomplete", "crosstab", "profile"}
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "surveys"
 
 
@@ -178,36 +174,58 @@ def parse_definition(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _parse_question(question: dict[str, Any], where: str, languages: list[str], seen: set[str]) -> dict[str, Any]:
+    """Read the keys every question has, then let its type read and check the rest."""
     code = _code(question.get("code"), where)
     if code in seen:
         raise SurveyFileError(f"{where}: duplicate question code {code!r}")
     seen.add(code)
+    where = f"{where} ({code})"
     qtype = question.get("type")
-    if qtype not in {t.value for t in QuestionType}:
-        raise SurveyFileError(f"{where} ({code}): unknown type {qtype!r}")
-    settings = {k: question[k] for k in SETTING_KEYS if k in question}
+    if qtype not in type_names():
+        raise SurveyFileError(f"{where}: unknown type {qtype!r}; use one of {', '.join(type_names())}")
+    kind = get_type(qtype)
     parsed: dict[str, Any] = {
         "code": code,
         "type": qtype,
         "required": bool(question.get("required", True)),
-        "label": _texts(question.get("label"), f"{where} ({code}) label"),
-        "hint": _texts(question.get("hint"), f"{where} ({code}) hint", required=False),
-        "settings": settings,
+        "label": _texts(question.get("label"), f"{where} label"),
+        "hint": _texts(question.get("hint"), f"{where} hint", required=False),
+        "settings": _settings(kind, question, where),
         "options": [],
+        "rows": [],
     }
-    if qtype in CHOICE_TYPES:
-        raw = _expand_options(question.get("options"), f"{where} ({code})", languages)
-        if len(raw) < 2:
-            raise SurveyFileError(f"{where} ({code}): a {qtype} question needs at least two options")
-        parsed["options"] = _parse_options(raw, OptionRole.CHOICE.value, f"{where} ({code})")
-        if qtype == QuestionType.MATRIX.value:
-            rows = question.get("rows")
-            if not isinstance(rows, list) or not rows:
-                raise SurveyFileError(f"{where} ({code}): a matrix question needs rows")
-            parsed["options"] += _parse_options(rows, OptionRole.ROW.value, f"{where} ({code}) rows")
+    if kind.takes_options:
+        parsed["options"] = _parse_options(_expand_options(question.get("options"), where, languages),
+                                           OptionRole.CHOICE.value, where)
     elif "options" in question:
-        raise SurveyFileError(f"{where} ({code}): a {qtype} question takes no options")
+        raise SurveyFileError(f"{where}: a {qtype} question takes no options")
+    if kind.takes_rows:
+        rows = question.get("rows")
+        parsed["rows"] = _parse_options(rows if isinstance(rows, list) else [], OptionRole.ROW.value, f"{where} rows")
+    elif "rows" in question:
+        raise SurveyFileError(f"{where}: a {qtype} question takes no rows")
+    try:
+        kind.check_definition(parsed, where)
+    except DefinitionError as exc:
+        raise SurveyFileError(str(exc)) from None
+    parsed["options"] += parsed.pop("rows")
     return parsed
+
+
+def _settings(kind: QuestionType, question: dict[str, Any], where: str) -> dict[str, Any]:
+    """The settings this type takes, each checked by the type; another type's setting is an error."""
+    settings = {}
+    for key, value in question.items():
+        check = kind.settings.get(key)
+        if check is not None:
+            try:
+                settings[key] = check(value, f"{where}, {key}")
+            except DefinitionError as exc:
+                raise SurveyFileError(str(exc)) from None
+        elif any(key in get_type(name).settings for name in type_names()):
+            # Another type's setting given to this one: a mistake worth naming, not ignoring.
+            raise SurveyFileError(f"{where}: {key} does not apply to a {kind.name} question")
+    return settings
 
 
 def _parse_options(raw: list[Any], role: str, where: str) -> list[dict[str, Any]]:
@@ -242,7 +260,7 @@ def _answered_option_codes(question: Question) -> set[tuple[str, str]]:
     rows = db.session.execute(
         select(Answer.item_code, Answer.option_code).where(Answer.question_id == question.id).distinct()
     ).all()
-    item_role = OptionRole.ROW.value if question.type == QuestionType.MATRIX.value else OptionRole.CHOICE.value
+    item_role = get_type(question.type).item_role
     used: set[tuple[str, str]] = set()
     for item, option in rows:
         if option:

@@ -140,7 +140,7 @@ class LiveServer:
 
 
 def _valid_rows(q) -> list:
-    from survey_app.services.responses import AnswerRow
+    from survey_app.questions import AnswerRow
 
     plain = [o for o in q.choices if not o.is_other and not o.is_exclusive]
     if q.type in {"single", "likert", "multiple"}:

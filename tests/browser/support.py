@@ -7,7 +7,8 @@ from flask_babel import force_locale, gettext, ngettext
 
 from survey_app.extensions import db
 from survey_app.services import surveys as survey_service
-from survey_app.services.structure import QuestionView, SurveyStructure, survey_structure
+from survey_app.questions import QuestionView
+from survey_app.services.structure import SurveyStructure, survey_structure
 
 LANGUAGES = ("en", "fr", "es", "ar", "zh", "ru")
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},

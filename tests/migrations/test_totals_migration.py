@@ -7,7 +7,7 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, insert
 
-from survey_app.dev.generate import _Answerer
+from survey_app.dev.generate import Answerer
 from survey_app.extensions import db
 from survey_app.models import Answer, Response
 from survey_app.models.base import utcnow
@@ -24,7 +24,7 @@ def _check_fill(database_url: str, tmp_path) -> None:
     with app.app_context():
         upgrade(revision=BEFORE_TOTALS)
         survey = survey_service.load_survey_file(LEGACY_SURVEY).survey
-        answerer = _Answerer(survey, random.Random(3))  # nosec B311 - test data
+        answerer = Answerer(survey, random.Random(3))  # nosec B311 - test data
         for n in range(40):
             complete = n % 4 != 0
             response = Response(survey_id=survey.id, status="complete" if complete else "partial",

@@ -6,10 +6,11 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from forms.respond import cell_field_name
+from survey_app.questions.matrix import cell_field_name
 from survey_app.extensions import db
 from survey_app.models import Delivery, Invitation, Participant, Survey
-from survey_app.services.structure import QuestionView, survey_structure
+from survey_app.questions import QuestionView
+from survey_app.services.structure import survey_structure
 from tests.conftest import csrf_from
 
 FREE_TEXT = "My cousin Amina at the Lagos museum helped"

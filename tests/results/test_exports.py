@@ -28,6 +28,8 @@ def _hostile_labels(survey_id: int) -> None:
                        .values(label={"en": "=HYPERLINK(\"http://evil.invalid\")"}))
     db.session.execute(update(Question).where(Question.survey_id == survey_id, Question.code == "other_platforms")
                        .values(label={"en": "@SUM(1+1)"}))
+    # As a reload of the survey file would: a new revision, so cached structures are rebuilt.
+    db.session.execute(update(Survey).where(Survey.id == survey_id).values(revision=Survey.revision + 1))
     db.session.commit()
     db.session.expire_all()
 

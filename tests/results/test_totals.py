@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import insert, select
 
-from survey_app.dev.generate import _Answerer, generate
+from survey_app.dev.generate import Answerer, generate
 from survey_app.extensions import db
 from survey_app.models import Answer, AnswerTotal, Invitation, Participant, Response, ResponseTotal, Survey
 from survey_app.models.base import utcnow
@@ -37,7 +37,7 @@ def assert_same_results(survey: Survey, filter_: rs.ResultFilter) -> None:
             assert getattr(from_totals, field.name) == getattr(counted, field.name), field.name
 
 
-def _submit_random(survey: Survey, answerer: _Answerer, rng: random.Random, invitation_id: int | None = None,
+def _submit_random(survey: Survey, answerer: Answerer, rng: random.Random, invitation_id: int | None = None,
                    submit: bool = True) -> int:
     """Save a response with random answers as a respondent would, then submit it through the service."""
     country = rng.choice(COUNTRIES)
@@ -76,7 +76,7 @@ def test_totals_and_counting_agree_after_submits_erasures_and_review(ctx, make_s
     survey = db.session.get(Survey, make_survey(survey_file))
     rng = random.Random(20261121)  # nosec B311 - test data
     generate(survey, 40, seed=5)  # bulk data: the generator rebuilds the totals
-    answerer = _Answerer(survey, rng)
+    answerer = Answerer(survey, rng)
     people = []
     for n in range(70):
         person = _invite(survey, n) if n % 3 == 0 else None
@@ -114,7 +114,7 @@ def test_totals_and_counting_agree_after_submits_erasures_and_review(ctx, make_s
 def test_erase_expired_leaves_totals_right(ctx, make_survey):
     survey = db.session.get(Survey, make_survey())
     rng = random.Random(7)  # nosec B311 - test data
-    answerer = _Answerer(survey, rng)
+    answerer = Answerer(survey, rng)
     for n in range(30):
         person = _invite(survey, n)
         _submit_random(survey, answerer, rng, person.invitation.id)

@@ -10,7 +10,8 @@ from werkzeug.routing import Rule
 
 from survey_app.extensions import db
 from survey_app.models import Survey
-from survey_app.services.structure import QuestionView, SurveyStructure, survey_structure
+from survey_app.questions import QuestionView
+from survey_app.services.structure import SurveyStructure, survey_structure
 from tests.conftest import csrf_from
 
 TEXT_TYPES = {"text", "textarea"}
@@ -23,7 +24,7 @@ def structure_of(app: Flask, survey_id: int) -> SurveyStructure:
 
 def question_answer(q: QuestionView, text: str = "A fine answer") -> dict[str, str]:
     """Form fields answering one question validly; free text gets `text`."""
-    from forms.respond import cell_field_name
+    from survey_app.questions.matrix import cell_field_name
 
     data: dict[str, str] = {}
     if q.type in {"single", "likert", "multiple"}:
@@ -46,7 +47,7 @@ def question_answer(q: QuestionView, text: str = "A fine answer") -> dict[str, s
 
 def other_answer(q: QuestionView, text: str) -> dict[str, str] | None:
     """Fields choosing the question's Other option with `text`, or None if it has none."""
-    from forms.respond import other_field_name
+    from survey_app.questions.choice import other_field_name
 
     other = q.other_option
     if other is None:
@@ -182,6 +183,6 @@ def save_complete(app: Flask, kind: str, token: str, structure: SurveyStructure,
         data = section_data(structure, section.number, text, other_text)
         with app.test_request_context(method="POST", data=data):
             link = response_service.find_link(kind, token)
-            form = SectionAnswers(section, request.form)
+            form = SectionAnswers(section.questions, request.form)
             assert form.validate(), form.question_errors
             response_service.save_section(link, section, form.answer_rows(), "en")

@@ -45,7 +45,7 @@ def _tamper(structure: SurveyStructure, number: int, data):
 
 def _assert_stored_answers_valid(structure: SurveyStructure) -> None:
     questions = {q.id: q for section in structure.sections for q in section.questions}
-    from forms.respond import OTHER_TEXT_MAX, text_limit
+    from survey_app.questions.choice import OTHER_TEXT_MAX
 
     by_question: dict[int, list[Answer]] = {}
     for answer in db.session.execute(select(Answer).where(Answer.question_id.in_(list(questions)))).scalars():
@@ -59,7 +59,7 @@ def _assert_stored_answers_valid(structure: SurveyStructure) -> None:
         elif q.type == "matrix":
             assert answer.option_code in q.choice_codes and answer.item_code in {r.code for r in q.rows}
         elif q.type in {"text", "textarea"}:
-            assert answer.text and len(answer.text) <= text_limit(q) and answer.option_code == ""
+            assert answer.text and len(answer.text) <= q.kind.limit(q) and answer.option_code == ""
         elif q.type == "number":
             low, high = q.settings.get("min_value"), q.settings.get("max_value")
             assert answer.number is not None

@@ -1,0 +1,321 @@
+"""The contract every question type fulfils; code elsewhere asks the type instead of branching on its name.
+
+A type is one class (in the spirit of Indico's survey fields) that owns its part of every concern:
+reading its definition from the survey file, reading and checking its posted answer, storing it as
+rows and reading it back, its template (input and check-your-answers macros), its export columns,
+and its summary with the figures the dashboard and the PDF draw. docs/question-types.md shows how
+to add one.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from ..figures import Figure
+from .answers import AnswerRow, Posted, StoredAnswer
+
+if TYPE_CHECKING:
+    from .snapshot import QuestionView
+
+Texts = dict[str, str]
+TextPicker = Callable[[Texts], str]
+
+
+class DefinitionError(ValueError):
+    """A question in a survey file is malformed; the message says where and why."""
+
+
+@dataclass
+class Reading:
+    """A question's posted answer: the rows to store when it is valid, else the messages for the fellow."""
+
+    rows: list[AnswerRow] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    """One export column of a question: its stable header and its human label."""
+
+    header: str
+    label: str
+
+
+# --- synthetic answers ---------------------------------------------------------------------------
+
+class RandomSource(Protocol):
+    """What samplers draw with (random.Random in the generator; never used for anything secret)."""
+
+    def random(self) -> float: ...
+
+    def randint(self, a: int, b: int) -> int: ...
+
+    def choices(self, population: Sequence[Any], weights: Sequence[float] | None = None) -> list[Any]: ...
+
+    def shuffle(self, x: list[Any]) -> None: ...
+
+    def choice(self, seq: Sequence[Any]) -> Any: ...
+
+
+# One synthetic answer as stored: (item_code, option_code, number, text).
+Sampled = tuple[str, str, int | None, str | None]
+# Called per response with the random source and the respondent's language.
+Sampler = Callable[[RandomSource, str], list[Sampled]]
+
+
+@dataclass(frozen=True)
+class SampleTexts:
+    """Words synthetic answers draw from: write-ins for "Other" boxes, and free text in a language."""
+
+    other: Callable[[RandomSource], str]
+    free: Callable[[RandomSource, str], str]
+
+
+def skewed_weights(n: int, rng: RandomSource) -> list[float]:
+    """Skewed weights so that charts have a clear order, shuffled per question."""
+    weights = [1.0 / (i + 1) ** 0.8 for i in range(n)]
+    rng.shuffle(weights)
+    return weights
+
+
+# --- summaries ---------------------------------------------------------------------------------
+
+# A cell of a question's answers, as the running totals keep it: (item, option, number, category).
+CellKey = tuple[str, str, int, str]
+
+
+@dataclass
+class CellCount:
+    answers: int = 0
+    numbers: int = 0
+    texts: int = 0
+
+
+@dataclass
+class QuestionTally:
+    """A question's answers of the counted responses, cell by cell, and how many responses answered it.
+
+    Read from the running totals or counted from the answers (survey_app/services/tallies.py);
+    both give the same tally, so each type summarises it the same way whatever its source.
+    """
+
+    cells: dict[CellKey, CellCount] = field(default_factory=dict)
+    respondents: int = 0
+
+    def add(self, key: CellKey, answers: int, numbers: int, texts: int) -> None:
+        cell = self.cells.get(key)
+        if cell is None:
+            cell = self.cells[key] = CellCount()
+        cell.answers += answers
+        cell.numbers += numbers
+        cell.texts += texts
+
+
+class PublishableGroups(Protocol):
+    """What a summary needs of the disclosure rules: the countries that may be shown, and the minimum."""
+
+    minimum: int
+    countries: frozenset[str]
+
+
+@dataclass(frozen=True)
+class SummaryContext:
+    """What a type needs to summarise: the language, how to pick texts in it, and the disclosure rules."""
+
+    lang: str
+    text: TextPicker
+    rules: PublishableGroups
+
+
+@dataclass
+class OptionCount:
+    code: str
+    label: str
+    count: int
+    percent: float | None
+    is_other: bool = False
+    category: str | None = None
+
+
+@dataclass
+class MatrixRow:
+    code: str
+    label: str
+    base: int
+    counts: list[OptionCount]
+
+
+@dataclass
+class RankItem:
+    code: str
+    label: str
+    ranked_by: int
+    mean_rank: float | None
+    first_count: int
+    first_share: float | None
+
+
+@dataclass
+class NumberSummary:
+    count: int
+    mean: float | None
+    minimum: int | None
+    maximum: int | None
+
+
+@dataclass
+class QuestionResult:
+    """One question's figures for the counted group; each type fills the parts that apply to it."""
+
+    code: str
+    type: str
+    label: str
+    base: int
+    options: list[OptionCount] = field(default_factory=list)
+    scale: list[tuple[str, str]] = field(default_factory=list)
+    rows: list[MatrixRow] = field(default_factory=list)
+    ranks: list[RankItem] = field(default_factory=list)
+    number: NumberSummary | None = None
+    other_texts: int = 0
+    texts: int = 0
+    note: str = ""
+    withheld_note: str = ""
+    figures: list[Figure] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        return [note for note in (self.note, self.withheld_note) if note]
+
+
+def percent(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def mean(total: int, count: int) -> float | None:
+    """Mean to two decimals, computed the same way whichever source the sums came from."""
+    return round(total / count, 2) if count else None
+
+
+# --- the contract ------------------------------------------------------------------------------
+
+class QuestionType:
+    """Base of every question type: the defaults, and the methods each type must provide."""
+
+    name: ClassVar[str]
+    # templates/questions/<template>.html: macros `input(q, page, state, errors)` and `answer(q, page, stored)`.
+    template: ClassVar[str]
+    # Settings the survey file may give this type, each with the check its value must pass.
+    settings: ClassVar[Mapping[str, Callable[[Any, str], Any]]] = {}
+    # Whether the type takes `options` (its choices) and `rows` (a matrix's statements).
+    takes_options: ClassVar[bool] = False
+    takes_rows: ClassVar[bool] = False
+    # What a stored answer's item_code names: a row (matrix) or a choice (ranking).
+    item_role: ClassVar[str] = "choice"
+    # Whether results may be cross-tabulated by this question (one choice per respondent).
+    one_choice: ClassVar[bool] = False
+
+    @property
+    def template_path(self) -> str:
+        return f"questions/{self.template}.html"
+
+    # -- the survey file --
+
+    def check_definition(self, question: Mapping[str, Any], where: str) -> None:
+        """Refuse a definition this type cannot work with (too few options, missing rows)."""
+
+    # -- the form --
+
+    def read(self, q: QuestionView, posted: Posted) -> Reading:
+        raise NotImplementedError
+
+    def field_names(self, q: QuestionView) -> list[str]:
+        """The names of the form fields this question posts, for keeping what a fellow typed."""
+        return [q.code]
+
+    def first_field_id(self, q: QuestionView) -> str:
+        """The id the error summary links to: the question's first input."""
+        return q.code
+
+    def formdata(self, q: QuestionView, stored: Sequence[StoredAnswer]) -> list[tuple[str, str]]:
+        """The posted form that would store these answers, so a revisited page shows them."""
+        raise NotImplementedError
+
+    def is_complete(self, q: QuestionView, stored: Sequence[StoredAnswer]) -> bool:
+        """Whether the stored answers answer the question fully (a required one may be sent)."""
+        return bool(stored)
+
+    def sampler(self, q: QuestionView, rng: RandomSource, texts: SampleTexts) -> Sampler:
+        """A maker of plausible answers, for synthetic data: set up once, then called per response."""
+        raise NotImplementedError
+
+    # -- displays and exports --
+
+    def describe(self, q: QuestionView, stored: Sequence[StoredAnswer], text: TextPicker) -> list[str]:
+        """The answers as plain text, one line each (a person's data export, check pages)."""
+        raise NotImplementedError
+
+    def export_columns(self, q: QuestionView, text: TextPicker) -> list[ExportColumn]:
+        raise NotImplementedError
+
+    def export_values(self, q: QuestionView, stored: Sequence[StoredAnswer], labels: Mapping[str, str]) -> list[Any]:
+        """One value per export column for one response's answers ('' where unanswered).
+
+        labels maps choice codes to their labels in the export's language.
+        """
+        raise NotImplementedError
+
+    # -- results --
+
+    def summarise(self, q: QuestionView, tally: QuestionTally, ctx: SummaryContext) -> QuestionResult:
+        raise NotImplementedError
+
+    def figures(self, result: QuestionResult, ctx: SummaryContext) -> list[Figure]:
+        """The charts, tables and notes that show this question's result."""
+        raise NotImplementedError
+
+    def reviewable(self, q: QuestionView) -> bool:
+        """Whether staff review this question's free text (quotable text, or an "Other" box)."""
+        return q.other_option is not None
+
+
+def integer_setting(minimum: int | None = None) -> Callable[[Any, str], int]:
+    """A check for a whole-number setting, at least `minimum`."""
+
+    def check(value: Any, where: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or (minimum is not None and value < minimum):
+            bound = f" of at least {minimum}" if minimum is not None else ""
+            raise DefinitionError(f"{where}: expected a whole number{bound}, not {value!r}")
+        return value
+
+    return check
+
+
+def flag_setting(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise DefinitionError(f"{where}: expected true or false, not {value!r}")
+    return value
+
+
+def word_setting(*allowed: str) -> Callable[[Any, str], str]:
+    """A check for a setting that is one of a few words (any short word when none are listed)."""
+
+    def check(value: Any, where: str) -> str:
+        if not isinstance(value, str) or (allowed and value not in allowed) or not value or len(value) > 64:
+            choices = f"one of {', '.join(allowed)}" if allowed else "a short word"
+            raise DefinitionError(f"{where}: expected {choices}, not {value!r}")
+        return value
+
+    return check
+
+
+def group_by_question(answers: Iterable[StoredAnswer]) -> dict[int, list[StoredAnswer]]:
+    """Answers grouped by question id, in the order they were stored."""
+    grouped: dict[int, list[StoredAnswer]] = {}
+    for answer in answers:
+        grouped.setdefault(answer.question_id, []).append(answer)
+    return grouped

@@ -1,0 +1,111 @@
+"""Number questions: a whole number, such as a year, within the range the survey file gives."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flask_babel import gettext as _
+
+from ..figures import Figure, Note
+from .answers import AnswerRow, Posted, StoredAnswer, clean_text
+from .base import (
+    ExportColumn,
+    NumberSummary,
+    QuestionResult,
+    QuestionTally,
+    QuestionType,
+    Reading,
+    SampleTexts,
+    RandomSource,
+    Sampled,
+    Sampler,
+    SummaryContext,
+    TextPicker,
+    integer_setting,
+    mean,
+    word_setting,
+)
+from .registry import register
+from .snapshot import QuestionView
+
+# Beyond any range a survey asks for, and within a database integer: longer input is refused unread.
+LIMIT = 2_000_000_000
+MAX_DIGITS = 10
+
+
+def parse_whole_number(raw: str) -> int | None:
+    """A whole number written in ASCII digits with an optional minus sign, within ±LIMIT; else None."""
+    digits = raw[1:] if raw.startswith("-") else raw
+    if not digits or len(digits) > MAX_DIGITS or not digits.isascii() or not digits.isdigit():
+        return None
+    number = int(raw)
+    return number if -LIMIT <= number <= LIMIT else None
+
+
+@register
+class Number(QuestionType):
+    """A whole number typed in a short box (numeric keyboard on phones)."""
+
+    name = "number"
+    template = "number"
+    settings = {"min_value": integer_setting(), "max_value": integer_setting(), "autocomplete": word_setting()}
+
+    def read(self, q: QuestionView, posted: Posted) -> Reading:
+        values = posted.getlist(q.code)
+        if len(values) > 1:
+            return Reading(errors=[_("Enter one number")])
+        raw = clean_text(values[0] if values else None)
+        if not raw:
+            return Reading(errors=[_("Enter a number")] if q.required else [])
+        number = parse_whole_number(raw)
+        if number is None:
+            return Reading(errors=[_("Enter a whole number, like 2015")])
+        low, high = q.settings.get("min_value"), q.settings.get("max_value")
+        if (low is not None and number < int(low)) or (high is not None and number > int(high)):
+            return Reading(errors=[_("Enter a number between %(low)s and %(high)s", low=low, high=high)])
+        return Reading(rows=[AnswerRow(q.id, number=number)])
+
+    def formdata(self, q: QuestionView, stored: Sequence[StoredAnswer]) -> list[tuple[str, str]]:
+        return [(q.code, "" if a.number is None else str(a.number)) for a in stored]
+
+    def sampler(self, q: QuestionView, rng: RandomSource, texts: SampleTexts) -> Sampler:
+        low = int(q.settings.get("min_value", 0))
+        high = int(q.settings.get("max_value", low + 100))
+
+        def answer(rng: RandomSource, lang: str) -> list[Sampled]:
+            return [("", "", rng.randint(low, high), None)]
+
+        return answer
+
+    def describe(self, q: QuestionView, stored: Sequence[StoredAnswer], text: TextPicker) -> list[str]:
+        return [str(a.number) for a in stored if a.number is not None]
+
+    def export_columns(self, q: QuestionView, text: TextPicker) -> list[ExportColumn]:
+        return [ExportColumn(q.code, text(q.label))]
+
+    def export_values(self, q: QuestionView, stored: Sequence[StoredAnswer], labels: Mapping[str, str]) -> list[Any]:
+        return [stored[0].number if stored and stored[0].number is not None else ""]
+
+    def summarise(self, q: QuestionView, tally: QuestionTally, ctx: SummaryContext) -> QuestionResult:
+        count = total = 0
+        low: int | None = None
+        high: int | None = None
+        for (_item, _option, number, _category), cell in tally.cells.items():
+            if not cell.numbers:
+                continue
+            count += cell.numbers
+            total += number * cell.numbers
+            low = number if low is None else min(low, number)
+            high = number if high is None else max(high, number)
+        return QuestionResult(code=q.code, type=q.type, label=ctx.text(q.label), base=count,
+                              number=NumberSummary(count, mean(total, count), low, high))
+
+    def figures(self, result: QuestionResult, ctx: SummaryContext) -> list[Figure]:
+        number = result.number
+        if number is None or not number.count:
+            return []
+        return [Note(_("Mean %(mean)s, lowest %(low)s, highest %(high)s.", mean=number.mean, low=number.minimum,
+                       high=number.maximum))]
+
+    def reviewable(self, q: QuestionView) -> bool:
+        return False

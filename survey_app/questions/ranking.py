@@ -1,0 +1,146 @@
+"""Ranking questions: the options put in order of preference, 1 the most preferred."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flask_babel import gettext as _
+
+from ..figures import Bar, Bars, Cell, Figure, Note, Table, percent_text
+from .answers import AnswerRow, Posted, StoredAnswer
+from .base import (
+    DefinitionError,
+    ExportColumn,
+    QuestionResult,
+    QuestionTally,
+    QuestionType,
+    RankItem,
+    Reading,
+    SampleTexts,
+    RandomSource,
+    Sampled,
+    Sampler,
+    SummaryContext,
+    TextPicker,
+    mean,
+    percent,
+    skewed_weights,
+)
+from .registry import register
+from .snapshot import QuestionView
+
+ASCII_DIGITS = frozenset("0123456789")
+
+
+def rank_field_name(q: QuestionView, code: str) -> str:
+    """The list that gives one item its rank."""
+    return f"{q.code}__{code}"
+
+
+def parse_rank(raw: str, count: int) -> int | None:
+    """A rank from 1 to count written in ASCII digits, else None ("²".isdigit() is true, int() refuses it)."""
+    if not raw or len(raw) > 4 or not set(raw) <= ASCII_DIGITS:
+        return None
+    rank = int(raw)
+    return rank if 1 <= rank <= count else None
+
+
+@register
+class Ranking(QuestionType):
+    """Each option given a distinct rank; ranks run from 1 without gaps, and may stop early unless required."""
+
+    name = "ranking"
+    template = "ranking"
+    takes_options = True
+
+    def check_definition(self, question: Mapping[str, Any], where: str) -> None:
+        if len(question["options"]) < 2:
+            raise DefinitionError(f"{where}: a ranking question needs at least two options")
+
+    def read(self, q: QuestionView, posted: Posted) -> Reading:
+        ranks: dict[str, int] = {}
+        for item in q.choices:
+            values = posted.getlist(rank_field_name(q, item.code))
+            if len(values) > 1:
+                return Reading(errors=[_("Give each item only one rank")])
+            raw = values[0] if values else ""
+            if not raw:
+                continue
+            rank = parse_rank(raw, len(q.choices))
+            if rank is None:
+                return Reading(errors=[_("Choose a rank from the list")])
+            ranks[item.code] = rank
+        given = sorted(ranks.values())
+        if len(given) != len(set(given)):
+            return Reading(errors=[_("Give each rank to only one item")])
+        if given != list(range(1, len(given) + 1)):
+            return Reading(errors=[_("Use the ranks in order, starting from 1, without gaps")])
+        if q.required and len(given) < len(q.choices):
+            return Reading(errors=[_("Rank every item")])
+        return Reading(rows=[AnswerRow(q.id, item_code=code, number=rank) for code, rank in ranks.items()])
+
+    def field_names(self, q: QuestionView) -> list[str]:
+        return [rank_field_name(q, item.code) for item in q.choices]
+
+    def first_field_id(self, q: QuestionView) -> str:
+        return rank_field_name(q, q.choices[0].code)
+
+    def formdata(self, q: QuestionView, stored: Sequence[StoredAnswer]) -> list[tuple[str, str]]:
+        return [(rank_field_name(q, a.item_code), str(a.number)) for a in stored]
+
+    def sampler(self, q: QuestionView, rng: RandomSource, texts: SampleTexts) -> Sampler:
+        items = list(zip([o.code for o in q.choices], skewed_weights(len(q.choices), rng)))
+        least = len(items) if q.required else min(3, len(items))
+
+        def answer(rng: RandomSource, lang: str) -> list[Sampled]:
+            order = sorted(items, key=lambda item: rng.random() / item[1])
+            return [(code, "", rank, None) for rank, (code, _weight) in enumerate(order[:rng.randint(least, len(order))], 1)]
+
+        return answer
+
+    def describe(self, q: QuestionView, stored: Sequence[StoredAnswer], text: TextPicker) -> list[str]:
+        lines = []
+        for answer in sorted(stored, key=lambda a: a.number or 0):
+            item = q.choice(answer.item_code)
+            lines.append(f"{answer.number}. {text(item.label) if item else answer.item_code}")
+        return lines
+
+    def export_columns(self, q: QuestionView, text: TextPicker) -> list[ExportColumn]:
+        label = text(q.label)
+        return [ExportColumn(f"{q.code}.{o.code}", f"{label}: {text(o.label)} (rank)") for o in q.choices]
+
+    def export_values(self, q: QuestionView, stored: Sequence[StoredAnswer], labels: Mapping[str, str]) -> list[Any]:
+        ranks: dict[str, int | None] = {}
+        for answer in stored:
+            ranks.setdefault(answer.item_code, answer.number)
+        return [ranks.get(o.code) if ranks.get(o.code) is not None else "" for o in q.choices]
+
+    def summarise(self, q: QuestionView, tally: QuestionTally, ctx: SummaryContext) -> QuestionResult:
+        base = tally.respondents
+        sums: dict[str, tuple[int, int, int]] = {}  # item -> (ranked by, sum of ranks, ranked first)
+        for (item, _option, number, _category), cell in tally.cells.items():
+            if not cell.numbers:
+                continue
+            ranked, total, firsts = sums.get(item, (0, 0, 0))
+            sums[item] = (ranked + cell.numbers, total + number * cell.numbers,
+                          firsts + (cell.numbers if number == 1 else 0))
+        result = QuestionResult(code=q.code, type=q.type, label=ctx.text(q.label), base=base)
+        for option in q.choices:
+            count, total, firsts = sums.get(option.code, (0, 0, 0))
+            result.ranks.append(RankItem(option.code, ctx.text(option.label), count, mean(total, count), firsts,
+                                         percent(firsts, base)))
+        result.ranks.sort(key=lambda r: (r.mean_rank is None, r.mean_rank or 0, r.label.casefold()))
+        result.note = ("Mean rank: 1 is the most preferred. First choice: share of respondents "
+                       "who ranked the item first.")
+        return result
+
+    def figures(self, result: QuestionResult, ctx: SummaryContext) -> list[Figure]:
+        firsts = sorted(result.ranks, key=lambda r: -r.first_count)
+        rows = tuple((Cell(r.label), Cell("–" if r.mean_rank is None else f"{r.mean_rank:.2f}"),
+                      Cell(f"{r.first_count} ({percent_text(r.first_share)})"), Cell(str(r.ranked_by)))
+                     for r in result.ranks)
+        return [
+            Note(_("Share of respondents who ranked each item first:")),
+            Bars(result.label, tuple(Bar(r.label, r.first_count, r.first_share) for r in firsts)),
+            Table(result.label, (_("Item"), _("Mean rank"), _("Ranked first"), _("Ranked by")), rows),
+        ]

@@ -1,0 +1,42 @@
+"""Survey results: filters, disclosure control, tallies, the summary and the free-text review.
+
+Shared by the dashboard, the exports and the PDF. Each module does one thing:
+filters.py (which respondents count), disclosure.py (which groups may be shown),
+tallies.py (each question's answers as cells), summary.py (the figures, question by question,
+through each question's type) and review.py (quotes and "Other" categories).
+"""
+from ...questions import MatrixRow, NumberSummary, OptionCount, QuestionResult, RankItem, percent
+from .disclosure import (
+    Disclosure,
+    Groups,
+    complete_condition,
+    disclosure_rules,
+    group_counts,
+    scan_group_counts,
+    suppress_small_groups,
+    withheld_groups,
+)
+from .filters import ResultFilter
+from .review import (
+    ResultsError,
+    TextAnswer,
+    TextPage,
+    Quote,
+    approved_quotes,
+    consent_question,
+    known_categories,
+    list_free_text,
+    reviewable_questions,
+    set_category,
+    set_quote_approval,
+)
+from .summary import CrossTab, CrossTabColumn, StatusCounts, SurveyResults, filter_choices, status_counts, summarise
+
+__all__ = [
+    "CrossTab", "CrossTabColumn", "Disclosure", "Groups", "MatrixRow", "NumberSummary", "OptionCount",
+    "QuestionResult", "Quote", "RankItem", "ResultFilter", "ResultsError", "StatusCounts", "SurveyResults",
+    "TextAnswer", "TextPage", "approved_quotes", "complete_condition", "consent_question", "disclosure_rules",
+    "filter_choices", "group_counts", "known_categories", "list_free_text", "percent", "reviewable_questions",
+    "scan_group_counts", "set_category", "set_quote_approval", "status_counts", "summarise",
+    "suppress_small_groups", "withheld_groups",
+]

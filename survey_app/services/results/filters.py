@@ -1,0 +1,87 @@
+"""Which respondents a set of results counts: groups chosen by country, region, cohort and language."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement
+
+from ...countries import country_codes, country_name
+from ...models import Participant, Response
+from ...regions import REGION_NAMES, countries_in, region_name, region_of
+
+
+@dataclass(frozen=True)
+class ResultFilter:
+    """Respondent groups to include: any value within a dimension, every dimension at once."""
+
+    countries: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    cohorts: tuple[int, ...] = ()
+    languages: tuple[str, ...] = ()
+
+    @classmethod
+    def from_values(cls, countries: Iterable[str] = (), regions: Iterable[str] = (), cohorts: Iterable[str] = (),
+                    languages: Iterable[str] = ()) -> ResultFilter:
+        """Build a filter from untrusted strings, dropping values that are not codes we know."""
+        known = set(country_codes())
+        cohort_values = []
+        for value in cohorts:
+            if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 4:
+                cohort_values.append(int(value))
+        return cls(
+            countries=tuple(sorted({c.upper() for c in countries if c and c.upper() in known})),
+            regions=tuple(sorted({r for r in regions if r in REGION_NAMES})),
+            cohorts=tuple(sorted(set(cohort_values))),
+            languages=tuple(sorted({lang for lang in languages if lang and len(lang) <= 8})),
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.countries or self.regions or self.cohorts or self.languages)
+
+    def describe(self, lang: str = "en") -> str:
+        parts = []
+        if self.countries:
+            parts.append(", ".join(country_name(c, lang) for c in self.countries))
+        if self.regions:
+            parts.append(", ".join(region_name(r) for r in self.regions))
+        if self.cohorts:
+            parts.append("cohort " + ", ".join(str(c) for c in self.cohorts))
+        if self.languages:
+            parts.append("language " + ", ".join(self.languages))
+        return "; ".join(parts)
+
+    @property
+    def totals_suffice(self) -> bool:
+        """Running totals are kept per country, so they answer no filter, or a country or region filter."""
+        return not (self.cohorts or self.languages)
+
+    def allows_country(self, country: str | None) -> bool:
+        """Whether respondents of this country are in the filter (cohort and language aside)."""
+        if self.countries and country not in self.countries:
+            return False
+        return not self.regions or (country is not None and region_of(country) in self.regions)
+
+    def response_conditions(self) -> list[ColumnElement[bool]]:
+        return self._conditions(Response.country, Response.cohort, Response.language)
+
+    def participant_conditions(self) -> list[ColumnElement[bool]]:
+        return self._conditions(Participant.country, Participant.cohort, Participant.language)
+
+    def country_conditions(self, country: Any) -> list[ColumnElement[bool]]:
+        """Conditions on a country column alone (the running totals keep nothing else)."""
+        return self._conditions(country, None, None)
+
+    def _conditions(self, country: Any, cohort: Any, language: Any) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if self.countries:
+            conditions.append(country.in_(self.countries))
+        if self.regions:
+            conditions.append(country.in_(countries_in(self.regions)))
+        if self.cohorts:
+            conditions.append(cohort.in_(self.cohorts))
+        if self.languages:
+            conditions.append(language.in_(self.languages))
+        return conditions
