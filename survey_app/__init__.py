@@ -28,9 +28,6 @@ def create_app(config: Config | type[Config] | str | dict[str, Any] | None = Non
     if not app.config.get("MAIL_OUTBOX_DIR"):
         app.config["MAIL_OUTBOX_DIR"] = str(instance / "outbox")
 
-    from .session_cookie import SessionInterface
-
-    app.session_interface = SessionInterface()
     register_logging(app)
     register_extensions(app)
     register_blueprints(app)
@@ -79,15 +76,11 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    _drop_limiter_pass(app, limiter)
     login_manager.init_app(app)
     huey.init_app(app)
     from .i18n import select_locale
 
     babel.init_app(app, locale_selector=select_locale)
-    from .services import driver_sql
-
-    driver_sql.init_app(app)
 
 
 def _configure_sqlite(app: Flask) -> None:
@@ -109,17 +102,6 @@ def _configure_sqlite(app: Flask) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
-
-
-def _drop_limiter_pass(app: Flask, limiter) -> None:
-    """Remove Flask-Limiter's before-request pass, which checks default and app-wide limits.
-
-    We declare none: every limit here is a decorator on its view (sign-in, secret links), and the
-    decorator checks it. The pass would only find nothing, at a fifth of a respondent page's cost.
-    tests/security/test_auth.py holds the app to this: no default, application or blueprint limits.
-    """
-    check = limiter._check_request_limit
-    app.before_request_funcs[None] = [f for f in app.before_request_funcs.get(None, []) if f != check]
 
 
 def register_blueprints(app: Flask) -> None:

@@ -9,7 +9,6 @@ from ..extensions import csrf
 from ..i18n import current_language
 from ..models import Survey, SurveyState
 from ..security import public
-from ..services import driver_sql
 from ..services import responses as response_service
 from ..services import surveys as survey_service
 from ..services.structure import SectionView, SurveyRef, SurveyStructure, survey_structure
@@ -28,7 +27,6 @@ LINK_KINDS = "any(s, r)"
 def _load(kind: str, token: str, with_answers: bool = False) -> response_service.RespondentLink:
     """Resolve a secret link or answer 404; unknown links count towards the guessing limit (429)."""
     throttle.refuse_when_exhausted()
-    driver_sql.use_respondent_connection()
     link = response_service.find_link(kind, token, with_answers)
     if link is None:
         throttle.count_unknown_link()

@@ -12,13 +12,12 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, literal, select, text, union_all, update
+from sqlalchemy import TextClause, delete, func, insert, literal, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
 from ..models import NO_COHORT, Answer, AnswerTotal, Response, ResponseStatus, ResponseTotal, Survey
-from .driver_sql import DriverStatement, dialect_name
 
 GroupKey = tuple[int, str, int, str]  # survey_id, country, cohort, language
 CellKey = tuple[int, int, str, str, int, str, str]  # survey, question, item, option, number, category, country
@@ -33,12 +32,12 @@ def group_key(survey_id: int, country: str | None, cohort: int | None, language:
 def add_response(response_id: int) -> None:
     """Count a response that has just become complete; call it before the submit commits.
 
-    Every submit runs this, so it is what the database does alone (INSERT ... SELECT ... ON
-    CONFLICT DO UPDATE), in the key order the other writers here use: two statements on SQLite,
-    one on PostgreSQL (a round trip fewer).
+    Every submit runs this, so the database does it alone (INSERT ... SELECT ... ON CONFLICT DO
+    UPDATE), in the key order the other writers here use.
     """
-    for statement in _ADD_STATEMENTS[dialect_name()]:
-        statement.execute({"response_id": response_id})
+    params = {"response_id": response_id}
+    db.session.execute(_ADD_GROUP, {**params, "no_cohort": NO_COHORT})
+    db.session.execute(_add_cells(db.session.get_bind().dialect.name), params)
 
 
 def subtract_responses(response_ids: Sequence[int]) -> None:
@@ -67,10 +66,10 @@ def recategorise(answer: Answer, category: str | None) -> None:
     _upsert_cells(cells)
 
 
-_ADD_GROUP = """
+_ADD_GROUP = text("""
 INSERT INTO response_totals (survey_id, country, cohort, language, responses, first_submitted_at,
                              last_submitted_at)
-SELECT survey_id, COALESCE(country, ''), COALESCE(cohort, {no_cohort}), language, 1, submitted_at, submitted_at
+SELECT survey_id, COALESCE(country, ''), COALESCE(cohort, :no_cohort), language, 1, submitted_at, submitted_at
 FROM responses WHERE id = :response_id AND status = 'complete'
 ON CONFLICT (survey_id, country, cohort, language) DO UPDATE SET
   responses = response_totals.responses + excluded.responses,
@@ -80,10 +79,9 @@ ON CONFLICT (survey_id, country, cohort, language) DO UPDATE SET
   last_submitted_at = CASE WHEN response_totals.last_submitted_at IS NULL
     OR excluded.last_submitted_at > response_totals.last_submitted_at
     THEN excluded.last_submitted_at ELSE response_totals.last_submitted_at END
-"""
+""")
 # The answers' cells and, on each question's blank cell, one respondent per question answered;
 # summed first, since an answer may fall on that blank cell too. Ordered like _upsert_cells.
-# {after} holds the cells back, in the one PostgreSQL statement, until the group is written.
 _ADD_CELLS = """
 INSERT INTO answer_totals (survey_id, question_id, item_code, option_code, number, category, country,
                            answers, numbers, texts, respondents)
@@ -101,7 +99,7 @@ FROM (
   FROM answers a JOIN responses r ON r.id = a.response_id
   WHERE a.response_id = :response_id AND r.status = 'complete'
 ) AS c
-WHERE {after}
+WHERE true
 GROUP BY c.survey_id, c.question_id, c.item_code, c.option_code, c.number, c.category, c.country
 ORDER BY c.survey_id, c.question_id, c.item_code{collate}, c.option_code{collate}, c.number,
          c.category{collate}, c.country{collate}
@@ -110,20 +108,13 @@ ON CONFLICT (survey_id, question_id, item_code, option_code, number, category, c
   texts = answer_totals.texts + excluded.texts, respondents = answer_totals.respondents + excluded.respondents
 """
 # Python sorts text by code point, as SQLite does; PostgreSQL needs the "C" collation for that.
-_COLLATE = {"sqlite": "", "postgresql": ' COLLATE "C"'}
-_GROUP = _ADD_GROUP.format(no_cohort=NO_COHORT)
-# Both as one statement; the cells' EXISTS reads the group's RETURNING, so the group goes first.
-_ADD_POSTGRESQL = """
-WITH grouped AS ({group} RETURNING 1)
-{cells}
-"""
-_ADD_STATEMENTS = {
-    "sqlite": (DriverStatement(text(_GROUP)),
-               DriverStatement(text(_ADD_CELLS.format(after="true", collate=_COLLATE["sqlite"])))),
-    "postgresql": (DriverStatement(text(_ADD_POSTGRESQL.format(
-        group=_GROUP, cells=_ADD_CELLS.format(after="EXISTS (SELECT FROM grouped)",
-                                              collate=_COLLATE["postgresql"])))),),
-}
+_ADD_CELLS_BY_DIALECT = {dialect: text(_ADD_CELLS.format(collate=collate))
+                         for dialect, collate in (("sqlite", ""), ("postgresql", ' COLLATE "C"'))}
+
+
+def _add_cells(dialect: str) -> TextClause:
+    """The cells' upsert, ordered as Python orders keys (the one place the dialects differ)."""
+    return _ADD_CELLS_BY_DIALECT[dialect]
 
 
 # --- collecting ------------------------------------------------------------------------------

@@ -334,15 +334,3 @@ def test_login_form_needs_csrf(app, make_staff):
     response = client.post("/staff/login", data={"email": make_staff(), "password": STAFF_PASSWORD})
     assert response.status_code != 302
     assert client.get("/staff/").status_code == 302
-
-
-def test_every_limit_is_on_its_view_so_no_request_wide_pass_is_needed(app):
-    """The app skips Flask-Limiter's before-request pass; that is only safe while no limit needs it."""
-    from survey_app.extensions import limiter
-
-    manager = limiter.limit_manager
-    assert not manager.default_limits and not manager.application_limits
-    assert not any(manager.blueprint_limits(app, name) for name in app.blueprints)
-    assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
-    # The decorated limits still hold: the sign-in throttle answers 429 (test above) and so do
-    # unknown secret links (tests/security/test_tokens.py).
