@@ -101,6 +101,9 @@ class Config:
     TOKEN_GUESS_LIMIT = os.environ.get("TOKEN_GUESS_LIMIT", "10 per 10 minutes")
     LOGIN_LIMIT = os.environ.get("LOGIN_LIMIT", "5 per minute;20 per hour")
 
+    # Proxies in front that set X-Forwarded-For/-Proto/-Host (1 for the documented nginx); 0 trusts none.
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
+
     PREFERRED_URL_SCHEME = "http"
     HSTS = False
 
@@ -126,6 +129,7 @@ class TestingConfig(Config):
     MAIL_SERVER = None
     REDIS_URL = None
     RATELIMIT_STORAGE_URI = "memory://"
+    TRUSTED_PROXIES = 0
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 

@@ -31,6 +31,7 @@ def create_app(config: Config | type[Config] | str | dict[str, Any] | None = Non
     from .session_cookie import SessionInterface
 
     app.session_interface = SessionInterface()
+    register_proxies(app)
     register_logging(app)
     register_extensions(app)
     register_blueprints(app)
@@ -60,6 +61,22 @@ def _load_config(app: Flask, config: Config | type[Config] | str | dict[str, Any
         os.environ["FLASK_DEBUG"] = "0"
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set")
+
+
+def register_proxies(app: Flask) -> None:
+    """Take the client's address, scheme and host from X-Forwarded-* only when proxies are trusted.
+
+    TRUSTED_PROXIES is how many proxies stand in front (1 for the documented nginx); ProxyFix then
+    reads that many values from the right of each header, so whatever a client put further left is
+    ignored. With 0, the headers are never read and the socket's address is the client.
+    """
+    count = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if count < 0:
+        raise RuntimeError("TRUSTED_PROXIES must be 0 or more")
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
 
 def register_logging(app: Flask) -> None:
