@@ -33,6 +33,7 @@ def create_app(config: Config | type[Config] | str | dict[str, Any] | None = Non
     app.session_interface = SessionInterface()
     register_proxies(app)
     register_logging(app)
+    register_origin_check(app)
     register_extensions(app)
     register_blueprints(app)
     register_security(app)
@@ -84,6 +85,13 @@ def register_logging(app: Flask) -> None:
     from .logging import configure_logging
 
     configure_logging(app)
+
+
+def register_origin_check(app: Flask) -> None:
+    """Refuse foreign-origin staff posts before anything else, CSRF included, looks at them."""
+    from .security import refuse_foreign_origin
+
+    app.before_request(refuse_foreign_origin)
 
 
 def register_extensions(app: Flask) -> None:
