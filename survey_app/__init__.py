@@ -139,8 +139,9 @@ def _configure_sqlite(app: Flask) -> None:
 def _drop_limiter_pass(app: Flask, limiter) -> None:
     """Remove Flask-Limiter's before-request pass, which checks default and app-wide limits.
 
-    We declare none: every limit here is a decorator on its view (sign-in, secret links), and the
-    decorator checks it. The pass would only find nothing, at a fifth of a respondent page's cost.
+    We declare none: every limit here is checked on its own view, by a decorator or by the view's
+    own code (auth/throttle.py for sign-in, respond/throttle.py for secret links). The pass would
+    only find nothing, at a fifth of a respondent page's cost.
     tests/security/test_auth.py holds the app to this: no default, application or blueprint limits.
     """
     check = limiter._check_request_limit
