@@ -133,10 +133,6 @@ _SECURITY_HEADERS = (
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
 )
 _HSTS = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-# Never cached: pages and files that may hold personal data.
-_NO_STORE_TYPES = frozenset({"text/html", "application/json", "text/csv", "application/pdf"})
-
-
 def referrer_policy() -> str:
     """no-referrer, except on staff pages: same-origin (the header, and base.html's meta tag).
 
@@ -149,7 +145,12 @@ def referrer_policy() -> str:
 
 
 def set_security_headers(response):
-    """Add CSP and friends; never cache HTML, which may hold personal data."""
+    """Add CSP and friends; let nothing but our own static files be stored by a browser or proxy.
+
+    Any page or download may carry personal data or a personal link (an outbox .eml, an export, a
+    respondent page), so no-store is the rule for every endpoint except "static", whatever the
+    content type: a download added later cannot be missed.
+    """
     headers = response.headers
     present = {key.lower() for key in headers.keys()}
     from flask import current_app
@@ -157,8 +158,7 @@ def set_security_headers(response):
     referrer = (("Referrer-Policy", referrer_policy()),)
     wanted = _SECURITY_HEADERS + referrer + ((_HSTS,) if current_app.config.get("HSTS") else ())
     headers.extend([(key, value) for key, value in wanted if key.lower() not in present])
-    mimetype = response.mimetype
-    if mimetype in _NO_STORE_TYPES or mimetype.startswith("application/vnd"):
+    if request.endpoint != "static":
         headers["Cache-Control"] = "no-store"
     return response
 

@@ -59,6 +59,15 @@ def sweep_deliveries() -> None:
         send_batch(batch_id)
 
 
+@huey.periodic_task(crontab(minute="*"))
+def expire_import_uploads() -> None:
+    """Every minute: delete uploaded import files a day old, so abandoned ones never linger."""
+    from .services import participants
+
+    with _app().app_context():
+        participants.expire_uploads()
+
+
 @huey.on_startup()
 def resume_after_restart() -> None:
     """On worker start, pick up whatever a stopped worker left behind, so nothing is lost."""
