@@ -32,13 +32,16 @@ def _participant(slug: str, email: str) -> Participant:
 def erase_expired(dry_run: bool) -> None:
     """Erase personal data of closed surveys whose retention period has passed (run daily)."""
     reports = privacy.erase_expired(dry_run=dry_run)
-    if not reports:
+    hashes = privacy.clear_address_hashes(dry_run=dry_run)
+    if not reports and not hashes:
         click.echo("nothing to erase")
         return
     verb = "would erase" if dry_run else "erased"
     for report in reports:
         counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.counts().items())
         click.echo(f"{report.slug}: {verb} ({counts}); due since {report.expired_since:%Y-%m-%d}")
+    if hashes:
+        click.echo(f"open-link responses: {verb} the address hash of {hashes}")
 
 
 @cli.command("export-participant")
