@@ -99,6 +99,8 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = False
     TOKEN_GUESS_LIMIT = os.environ.get("TOKEN_GUESS_LIMIT", "10 per 10 minutes")
+    # New responses through a survey's open link, per client address.
+    OPEN_LINK_LIMIT = os.environ.get("OPEN_LINK_LIMIT", "10 per 10 minutes")
     # Failed sign-ins per client address (any accounts), then per (account, address): past either,
     # that address is refused. Per account only a wait for browsers new to it (survey_app/auth/throttle.py).
     LOGIN_LIMIT = os.environ.get("LOGIN_LIMIT", "5 per minute;20 per hour")

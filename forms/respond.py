@@ -1,7 +1,8 @@
 """A section's posted answers, read and checked against its questions on the server."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -88,88 +89,52 @@ def _clean(value: str | None) -> str:
     return storable_text((value or "").replace("\r\n", "\n")).strip()
 
 
+# Whole numbers as typed on a keyboard: ASCII digits with an optional minus. int() alone would also
+# take "٣", "1_950" and " +7", and "²".isdigit() is true though int("²") fails.
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+", re.ASCII)
+# No number answer may go beyond this, whatever its question says: the column is a 32-bit integer,
+# and sums of many answers must stay exact.
+NUMBER_LIMIT = 1_000_000_000
+
+
+def parse_whole_number(raw: str) -> int | None:
+    """The integer a fellow typed, or None unless it is ASCII digits within ±NUMBER_LIMIT."""
+    if not _WHOLE_NUMBER.fullmatch(raw) or len(raw.lstrip("-")) > len(str(NUMBER_LIMIT)):
+        return None
+    number = int(raw)
+    return number if -NUMBER_LIMIT <= number <= NUMBER_LIMIT else None
+
+
+def number_bounds(question: QuestionView) -> tuple[int, int]:
+    """The range a number question accepts: its own min_value and max_value, within ±NUMBER_LIMIT."""
+    low, high = question.settings.get("min_value"), question.settings.get("max_value")
+    return (max(int(low), -NUMBER_LIMIT) if low is not None else -NUMBER_LIMIT,
+            min(int(high), NUMBER_LIMIT) if high is not None else NUMBER_LIMIT)
+
+
 def validate_question(form: SectionAnswers, q: QuestionView) -> list[str]:
-    """Check one question's submitted value; return messages for the fellow (empty when fine)."""
-    errors: list[str] = []
-    if q.type in {"single", "likert"}:
-        value = form.value(q.code)
-        if not value:
-            if q.required:
-                errors.append(_l("Select an answer") if not is_select(q) else _l("Select an option from the list"))
-        elif value not in q.choice_codes:
-            errors.append(_l("Select one of the options shown"))
-        errors += _other_errors(form, q, {value} if value else set())
-    elif q.type == "multiple":
-        chosen = set(form.values(q.code))
-        if chosen - q.choice_codes:
-            errors.append(_l("Select only the options shown"))
-        elif not chosen and q.required:
-            errors.append(_l("Select at least one answer, or “None of these”")
-                          if any(o.is_exclusive for o in q.choices) else _l("Select at least one answer"))
-        exclusive = {o.code for o in q.choices if o.is_exclusive}
-        if chosen & exclusive and len(chosen) > 1:
-            errors.append(_l("“None of these” cannot be combined with other answers"))
-        minimum, maximum = q.settings.get("min_choices"), q.settings.get("max_choices")
-        if chosen and minimum and len(chosen) < int(minimum):
-            errors.append(ngettext("Select at least %(num)d answer", "Select at least %(num)d answers", int(minimum)))
-        if maximum and len(chosen) > int(maximum):
-            errors.append(ngettext("Select at most %(num)d answer", "Select at most %(num)d answers", int(maximum)))
-        errors += _other_errors(form, q, chosen)
-    elif q.type in {"text", "textarea"}:
-        value = _clean(form.value(q.code))
-        if not value and q.required:
-            errors.append(_l("Enter an answer"))
-        elif len(value) > text_limit(q):
-            errors.append(_l("Your answer must be %(max)d characters or fewer (it is %(len)d)",
-                             max=text_limit(q), len=len(value)))
-    elif q.type == "number":
-        raw = _clean(form.value(q.code))
-        if not raw:
-            if q.required:
-                errors.append(_l("Enter a number"))
-        else:
-            try:
-                number = int(raw)
-            except ValueError:
-                errors.append(_l("Enter a whole number, like 2015"))
-            else:
-                low, high = q.settings.get("min_value"), q.settings.get("max_value")
-                if (low is not None and number < int(low)) or (high is not None and number > int(high)):
-                    errors.append(_l("Enter a number between %(low)s and %(high)s", low=low, high=high))
-    elif q.type == "matrix":
-        unanswered = 0
-        for row in q.rows:
-            value = form.value(cell_field_name(q, row.code))
-            if not value:
-                unanswered += 1
-            elif value not in q.choice_codes:
-                errors.append(_l("Select one of the options shown"))
-                break
-        if q.required and unanswered:
-            errors.append(_l("Select an answer for each row"))
-    elif q.type == "ranking":
-        ranks = []
-        for item in q.choices:
-            raw = form.value(cell_field_name(q, item.code))
-            if raw:
-                if not raw.isdigit() or not 1 <= int(raw) <= len(q.choices):
-                    errors.append(_l("Choose a rank from the list"))
-                    break
-                ranks.append(int(raw))
-        else:
-            if len(ranks) != len(set(ranks)):
-                errors.append(_l("Give each rank to only one item"))
-            elif sorted(ranks) != list(range(1, len(ranks) + 1)):
-                errors.append(_l("Use the ranks in order, starting from 1, without gaps"))
-            elif q.required and len(ranks) < len(q.choices):
-                errors.append(_l("Rank every item"))
-    return [str(e) for e in errors]
+    """Check one question's submitted values; return messages for the fellow (empty when fine).
+
+    Each question type has its own check below, beside the function that turns its checked values
+    into answer rows: what one accepts, the other stores. A field a browser sends once and that
+    arrives several times is refused with a message, never left for the database to refuse.
+    """
+    check, _rows = QUESTION_TYPES[q.type]
+    return [str(e) for e in check(form, q)]
+
+
+def answer_rows_for(form: SectionAnswers, q: QuestionView) -> Iterable[AnswerRow]:
+    """The answer rows of one validated question."""
+    _check, rows = QUESTION_TYPES[q.type]
+    return rows(form, q)
 
 
 def _other_errors(form: SectionAnswers, q: QuestionView, chosen: set[str]) -> list[str]:
     other = q.other_option
     if other is None or other.code not in chosen:
         return []
+    if len(form.values(other_field_name(q))) > 1:
+        return [str(_l("Enter only one answer"))]
     text = _clean(form.value(other_field_name(q)))
     if not text:
         return [str(_l("Say what the other answer is"))]
@@ -179,33 +144,180 @@ def _other_errors(form: SectionAnswers, q: QuestionView, chosen: set[str]) -> li
     return []
 
 
-def answer_rows_for(form: SectionAnswers, q: QuestionView) -> Iterable[AnswerRow]:
-    if q.type in {"single", "likert", "multiple"}:
-        chosen = form.values(q.code) if q.type == "multiple" else [form.value(q.code)]
-        other = q.other_option
-        for code in chosen:
-            if not code:
-                continue
+def _choice_rows(form: SectionAnswers, q: QuestionView, chosen: Iterable[str]) -> Iterator[AnswerRow]:
+    other = q.other_option
+    for code in chosen:
+        if code:
             text = _clean(form.value(other_field_name(q))) if other is not None and code == other.code else None
             yield AnswerRow(q.id, option_code=code, text=text)
-    elif q.type in {"text", "textarea"}:
-        value = _clean(form.value(q.code))
+
+
+# --- single choice and Likert: one option code --------------------------------------------------
+
+def _check_single(form: SectionAnswers, q: QuestionView) -> list:
+    posted = form.values(q.code)
+    if len(posted) > 1:
+        return [_l("Select only one answer")]
+    value = posted[0] if posted else None
+    errors: list = []
+    if not value:
+        if q.required:
+            errors.append(_l("Select an answer") if not is_select(q) else _l("Select an option from the list"))
+    elif value not in q.choice_codes:
+        errors.append(_l("Select one of the options shown"))
+    return errors + _other_errors(form, q, {value} if value else set())
+
+
+def _single_rows(form: SectionAnswers, q: QuestionView) -> Iterator[AnswerRow]:
+    return _choice_rows(form, q, [form.value(q.code) or ""])
+
+
+# --- multiple choice: a set of option codes -----------------------------------------------------
+
+def _check_multiple(form: SectionAnswers, q: QuestionView) -> list:
+    posted = form.values(q.code)
+    chosen = set(posted)
+    errors: list = []
+    if chosen - q.choice_codes:
+        errors.append(_l("Select only the options shown"))
+    elif len(posted) != len(chosen):
+        errors.append(_l("Select each answer only once"))
+    elif not chosen and q.required:
+        errors.append(_l("Select at least one answer, or “None of these”")
+                      if any(o.is_exclusive for o in q.choices) else _l("Select at least one answer"))
+    exclusive = {o.code for o in q.choices if o.is_exclusive}
+    if chosen & exclusive and len(chosen) > 1:
+        errors.append(_l("“None of these” cannot be combined with other answers"))
+    minimum, maximum = q.settings.get("min_choices"), q.settings.get("max_choices")
+    if chosen and minimum and len(chosen) < int(minimum):
+        errors.append(ngettext("Select at least %(num)d answer", "Select at least %(num)d answers", int(minimum)))
+    if maximum and len(chosen) > int(maximum):
+        errors.append(ngettext("Select at most %(num)d answer", "Select at most %(num)d answers", int(maximum)))
+    return errors + _other_errors(form, q, chosen)
+
+
+def _multiple_rows(form: SectionAnswers, q: QuestionView) -> Iterator[AnswerRow]:
+    return _choice_rows(form, q, form.values(q.code))
+
+
+# --- text and textarea: one text ----------------------------------------------------------------
+
+def _check_text(form: SectionAnswers, q: QuestionView) -> list:
+    if len(form.values(q.code)) > 1:
+        return [_l("Enter only one answer")]
+    value = _clean(form.value(q.code))
+    if not value and q.required:
+        return [_l("Enter an answer")]
+    if len(value) > text_limit(q):
+        return [_l("Your answer must be %(max)d characters or fewer (it is %(len)d)", max=text_limit(q),
+                   len=len(value))]
+    return []
+
+
+def _text_rows(form: SectionAnswers, q: QuestionView) -> Iterator[AnswerRow]:
+    value = _clean(form.value(q.code))
+    if value:
+        yield AnswerRow(q.id, text=value)
+
+
+# --- number: one whole number within the question's range ---------------------------------------
+
+def _check_number(form: SectionAnswers, q: QuestionView) -> list:
+    if len(form.values(q.code)) > 1:
+        return [_l("Enter only one number")]
+    raw = _clean(form.value(q.code))
+    if not raw:
+        return [_l("Enter a number")] if q.required else []
+    number = parse_whole_number(raw)
+    low, high = number_bounds(q)
+    if number is None:
+        if any(ch.isdigit() and not ch.isascii() for ch in raw):
+            return [_l("Enter the number using the digits 0 to 9")]
+        if not _WHOLE_NUMBER.fullmatch(raw):
+            return [_l("Enter a whole number, like 2015")]
+    if number is None or not low <= number <= high:
+        return [_l("Enter a number between %(low)s and %(high)s", low=low, high=high)]
+    return []
+
+
+def _number_rows(form: SectionAnswers, q: QuestionView) -> Iterator[AnswerRow]:
+    number = parse_whole_number(_clean(form.value(q.code)))
+    if number is not None:
+        yield AnswerRow(q.id, number=number)
+
+
+# --- matrix: one option code per row ------------------------------------------------------------
+
+def _check_matrix(form: SectionAnswers, q: QuestionView) -> list:
+    unanswered = 0
+    for row in q.rows:
+        posted = form.values(cell_field_name(q, row.code))
+        if len(posted) > 1:
+            return [_l("Select only one answer in each row")]
+        if not posted or not posted[0]:
+            unanswered += 1
+        elif posted[0] not in q.choice_codes:
+            return [_l("Select one of the options shown")]
+    if q.required and unanswered:
+        return [_l("Select an answer for each row")]
+    return []
+
+
+def _matrix_rows(form: SectionAnswers, q: QuestionView) -> Iterator[AnswerRow]:
+    for row in q.rows:
+        value = form.value(cell_field_name(q, row.code))
         if value:
-            yield AnswerRow(q.id, text=value)
-    elif q.type == "number":
-        raw = _clean(form.value(q.code))
-        if raw:
-            yield AnswerRow(q.id, number=int(raw))
-    elif q.type == "matrix":
-        for row in q.rows:
-            value = form.value(cell_field_name(q, row.code))
-            if value:
-                yield AnswerRow(q.id, item_code=row.code, option_code=value)
-    elif q.type == "ranking":
-        for item in q.choices:
-            raw = form.value(cell_field_name(q, item.code))
-            if raw:
-                yield AnswerRow(q.id, item_code=item.code, number=int(raw))
+            yield AnswerRow(q.id, item_code=row.code, option_code=value)
+
+
+# --- ranking: a rank from 1 to the number of items, per item ------------------------------------
+
+def _rank(raw: str, q: QuestionView) -> int | None:
+    """The rank chosen from the list, or None when it is not one the list offers."""
+    number = parse_whole_number(raw)
+    return number if number is not None and 1 <= number <= len(q.choices) else None
+
+
+def _check_ranking(form: SectionAnswers, q: QuestionView) -> list:
+    ranks = []
+    for item in q.choices:
+        posted = form.values(cell_field_name(q, item.code))
+        if len(posted) > 1:
+            return [_l("Give each item only one rank")]
+        if posted and posted[0]:
+            rank = _rank(posted[0], q)
+            if rank is None:
+                return [_l("Choose a rank from the list")]
+            ranks.append(rank)
+    if len(ranks) != len(set(ranks)):
+        return [_l("Give each rank to only one item")]
+    if sorted(ranks) != list(range(1, len(ranks) + 1)):
+        return [_l("Use the ranks in order, starting from 1, without gaps")]
+    if q.required and len(ranks) < len(q.choices):
+        return [_l("Rank every item")]
+    return []
+
+
+def _ranking_rows(form: SectionAnswers, q: QuestionView) -> Iterator[AnswerRow]:
+    for item in q.choices:
+        rank = _rank(form.value(cell_field_name(q, item.code)) or "", q)
+        if rank is not None:
+            yield AnswerRow(q.id, item_code=item.code, number=rank)
+
+
+Check = Callable[[SectionAnswers, QuestionView], list]
+Rows = Callable[[SectionAnswers, QuestionView], Iterable[AnswerRow]]
+# Each question type's check and the rows it stores, side by side.
+QUESTION_TYPES: dict[str, tuple[Check, Rows]] = {
+    "single": (_check_single, _single_rows),
+    "likert": (_check_single, _single_rows),
+    "multiple": (_check_multiple, _multiple_rows),
+    "text": (_check_text, _text_rows),
+    "textarea": (_check_text, _text_rows),
+    "number": (_check_number, _number_rows),
+    "matrix": (_check_matrix, _matrix_rows),
+    "ranking": (_check_ranking, _ranking_rows),
+}
 
 
 def formdata_from_answers(section: SectionView, answers: dict[int, list]) -> MultiDict:

@@ -31,10 +31,11 @@ def _participant(slug: str, email: str) -> Participant:
 @cli.command("erase-expired")
 @click.option("--dry-run", is_flag=True, help="Only say what would be erased.")
 def erase_expired(dry_run: bool) -> None:
-    """Erase personal data past its retention: closed surveys, and import uploads a day old (run hourly)."""
+    """Erase personal data past its retention: closed surveys, day-old import uploads, open-link address hashes (run hourly)."""
     reports = privacy.erase_expired(dry_run=dry_run)
     uploads = participant_service.expire_uploads(dry_run=dry_run)
-    if not reports and not uploads:
+    hashes = privacy.clear_address_hashes(dry_run=dry_run)
+    if not reports and not uploads and not hashes:
         click.echo("nothing to erase")
         return
     verb = "would erase" if dry_run else "erased"
@@ -44,6 +45,8 @@ def erase_expired(dry_run: bool) -> None:
     if uploads:
         click.echo(f"import uploads older than {participant_service.UPLOAD_MAX_AGE_SECONDS // 3600} hours: "
                    f"{verb} {uploads}")
+    if hashes:
+        click.echo(f"open-link responses: {verb} the address hash of {hashes}")
 
 
 @cli.command("export-participant")

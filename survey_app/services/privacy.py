@@ -24,7 +24,7 @@ from ..models import (
     SurveyState,
 )
 from ..models.base import utcnow
-from . import audit, mailer, totals
+from . import audit, bursts, mailer, totals
 from . import participants as participant_service
 
 # Fields exported from each row: an allow-list, so a column added later (a token hash, a seed)
@@ -371,6 +371,26 @@ def _erase_survey_personal_data(survey: Survey) -> None:
                            .execution_options(synchronize_session=False))
     # Texts and submission times of every response changed: recount rather than patch.
     totals.rebuild(survey.id)
+
+
+def clear_address_hashes(now: datetime | None = None, dry_run: bool = False) -> int:
+    """Clear the address hash of open-link responses once it has served; return how many (a dry run only counts). Commit.
+
+    A hash is kept bursts.HASH_KEPT_FOR after its response was submitted (or started, if never
+    submitted), and not beyond the survey's retention: once that is due, every hash of the survey goes.
+    """
+    now = now or utcnow()
+    with_retention = db.session.execute(select(Survey).where(Survey.retention_days.is_not(None))).scalars()
+    expired = [survey.id for survey in with_retention if (due := retention_due(survey, now)) is not None and due <= now]
+    condition = Response.client_hash.is_not(None) & (
+        (func.coalesce(Response.submitted_at, Response.started_at) < now - bursts.HASH_KEPT_FOR)
+        | Response.survey_id.in_(expired))
+    if dry_run:
+        return int(db.session.execute(select(func.count(Response.id)).where(condition)).scalar_one())
+    cleared = db.session.execute(update(Response).where(condition).values(client_hash=None)
+                                 .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return cleared
 
 
 def erase_expired(now: datetime | None = None, dry_run: bool = False) -> list[RetentionReport]:

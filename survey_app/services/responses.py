@@ -12,9 +12,18 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Answer, Invitation, InvitationStatus, Participant, Response, ResponseStatus, Survey
+from ..models import (
+    Answer,
+    Invitation,
+    InvitationStatus,
+    Participant,
+    Response,
+    ResponseChannel,
+    ResponseStatus,
+    Survey,
+)
 from ..models.base import utcnow
-from . import tokens, totals
+from . import bursts, tokens, totals
 from .driver_sql import DriverStatement, begin, commit, delete_matching, dialect_name, insert_rows, rollback
 from .structure import SURVEY_REF_COLUMNS, QuestionView, SectionView, SurveyRef, SurveyStructure
 
@@ -140,17 +149,20 @@ _MARK_STARTED = DriverStatement(
 )
 _NEW_RESPONSE_VALUES = ("survey_id", "invitation_id", "language", "status", "started_at", "updated_at", "country",
                          "cohort", "last_section")
-# Every column with a default is given, so nothing depends on Python-side defaults at execution.
+# Every column with a default is given, so nothing depends on Python-side defaults at execution. Only
+# personal links create their response at the first save (the open link creates it at the start).
 _NEW_RESPONSE = DriverStatement(
     insert(_responses).values({name: bindparam(name, type_=_responses.c[name].type) for name in _NEW_RESPONSE_VALUES})
+    .values(channel=ResponseChannel.PERSONAL.value)
     .returning(_responses.c.id)
 )
 # The same three writes as one PostgreSQL statement: the answers arrive as one array per column.
 _FIRST_SAVE_POSTGRESQL = DriverStatement(text("""
 WITH created AS (
   INSERT INTO responses (survey_id, invitation_id, language, status, started_at, updated_at, country, cohort,
-                         last_section)
-  VALUES (:survey_id, :invitation_id, :language, :status, :started_at, :updated_at, :country, :cohort, :last_section)
+                         last_section, channel)
+  VALUES (:survey_id, :invitation_id, :language, :status, :started_at, :updated_at, :country, :cohort, :last_section,
+          'personal')
   RETURNING id
 ), started AS (
   UPDATE invitations SET status = 'started', started_at = :started_at
@@ -216,10 +228,16 @@ def mark_opened(invitation: InvitationRef, anonymous: bool = False) -> None:
         commit()
 
 
-def start_open_response(survey: Survey, language: str) -> tuple[Response, str]:
-    """Create a response for an open-link respondent and return it with its resume token. Commit."""
+def start_open_response(survey: Survey, language: str, client_address: str | None) -> tuple[Response, str]:
+    """Create a response for an open-link respondent and return it with its resume token. Commit.
+
+    The response is marked as the open channel and, unless the survey is anonymous, carries a keyed
+    hash of the client's address (see services/bursts.py), never the address.
+    """
     token = tokens.new_resume_token()
-    response = Response(survey_id=survey.id, resume_token_hash=tokens.hash_token(token), language=language)
+    hashed = None if survey.anonymous or not client_address else bursts.client_hash(survey.id, client_address)
+    response = Response(survey_id=survey.id, resume_token_hash=tokens.hash_token(token), language=language,
+                        channel=ResponseChannel.OPEN.value, client_hash=hashed)
     db.session.add(response)
     db.session.commit()
     return response, token
@@ -277,7 +295,7 @@ def _profile_values(section: SectionView, rows: list[AnswerRow]) -> dict[str, ob
         profile = question.settings.get("profile") if question else None
         if profile == "country" and row.option_code:
             values["country"] = row.option_code.upper()
-        elif profile == "cohort" and row.option_code.isdigit():
+        elif profile == "cohort" and row.option_code.isascii() and row.option_code.isdigit():
             values["cohort"] = int(row.option_code)
     return values
 

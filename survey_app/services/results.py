@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, true
+from sqlalchemy import and_, case, func, literal, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..countries import country_codes, country_name
@@ -30,12 +30,13 @@ from ..models import (
     Question,
     QuestionType,
     Response,
+    ResponseChannel,
     ResponseStatus,
     ResponseTotal,
     Survey,
 )
 from ..regions import REGION_NAMES, countries_in, region_name, region_of
-from . import audit, paging, totals
+from . import audit, bursts, paging, totals
 
 CHOICE_COUNT_TYPES = {QuestionType.SINGLE.value, QuestionType.MULTIPLE.value, QuestionType.LIKERT.value,
                       QuestionType.MATRIX.value}
@@ -45,6 +46,9 @@ DISTINCT_TYPES = frozenset({t.value for t in QuestionType} - {QuestionType.SINGL
                                                               QuestionType.MATRIX.value})
 UNKNOWN_COUNTRY = "unknown"
 CATEGORY_MAX = 100
+# Channels staff may filter by; responses stored before channels were recorded are in neither.
+CHANNELS = (ResponseChannel.PERSONAL.value, ResponseChannel.OPEN.value)
+CHANNEL_NAMES = {ResponseChannel.PERSONAL.value: "personal link", ResponseChannel.OPEN.value: "open link"}
 
 
 class ResultsError(ValueError):
@@ -59,9 +63,10 @@ class ResultFilter:
     regions: tuple[str, ...] = ()
     cohorts: tuple[int, ...] = ()
     languages: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
 
     @classmethod
-    def from_values(cls, countries=(), regions=(), cohorts=(), languages=()) -> ResultFilter:
+    def from_values(cls, countries=(), regions=(), cohorts=(), languages=(), channels=()) -> ResultFilter:
         """Build a filter from untrusted strings, dropping values that are not codes we know."""
         known = set(country_codes())
         cohort_values = []
@@ -75,11 +80,12 @@ class ResultFilter:
             regions=tuple(sorted({r for r in regions if r in REGION_NAMES})),
             cohorts=tuple(sorted(set(cohort_values))),
             languages=tuple(sorted({lang for lang in languages if lang and len(lang) <= 8})),
+            channels=tuple(sorted({c for c in channels if c in CHANNELS})),
         )
 
     @property
     def active(self) -> bool:
-        return bool(self.countries or self.regions or self.cohorts or self.languages)
+        return bool(self.countries or self.regions or self.cohorts or self.languages or self.channels)
 
     def describe(self, lang: str = "en") -> str:
         parts = []
@@ -91,12 +97,14 @@ class ResultFilter:
             parts.append("cohort " + ", ".join(str(c) for c in self.cohorts))
         if self.languages:
             parts.append("language " + ", ".join(self.languages))
+        if self.channels:
+            parts.append(", ".join(CHANNEL_NAMES[c] for c in self.channels))
         return "; ".join(parts)
 
     @property
     def totals_suffice(self) -> bool:
         """Running totals are kept per country, so they answer no filter, or a country or region filter."""
-        return not (self.cohorts or self.languages)
+        return not (self.cohorts or self.languages or self.channels)
 
     def allows_country(self, country: str | None) -> bool:
         """Whether respondents of this country are in the filter (cohort and language aside)."""
@@ -105,12 +113,14 @@ class ResultFilter:
         return not self.regions or (country is not None and region_of(country) in self.regions)
 
     def response_conditions(self) -> list[ColumnElement[bool]]:
-        return self._conditions(Response.country, Response.cohort, Response.language)
+        return self._conditions(Response.country, Response.cohort, Response.language, Response.channel)
 
     def participant_conditions(self) -> list[ColumnElement[bool]]:
-        return self._conditions(Participant.country, Participant.cohort, Participant.language)
+        """Invited people answer through their personal link: a filter without that channel has none."""
+        return self._conditions(Participant.country, Participant.cohort, Participant.language,
+                                literal(ResponseChannel.PERSONAL.value))
 
-    def _conditions(self, country, cohort, language) -> list[ColumnElement[bool]]:
+    def _conditions(self, country, cohort, language, channel=None) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
         if self.countries:
             conditions.append(country.in_(self.countries))
@@ -120,6 +130,8 @@ class ResultFilter:
             conditions.append(cohort.in_(self.cohorts))
         if self.languages:
             conditions.append(language.in_(self.languages))
+        if self.channels and channel is not None:
+            conditions.append(channel.in_(self.channels))
         return conditions
 
 
@@ -231,6 +243,8 @@ class SurveyResults:
     period_end: datetime | None
     latest_submission: datetime | None
     data_version: str
+    # Addresses that sent many open-link responses in this view (services/bursts.py); counts and times only.
+    bursts: list[bursts.Burst] = field(default_factory=list)
 
 
 def percent(part: int, whole: int) -> float | None:
@@ -248,6 +262,7 @@ class Groups:
     countries: dict[str | None, int]
     cohorts: dict[int | None, int]
     languages: dict[str, int]
+    channels: dict[str, int]
     latest: datetime | None
     n: int
     first: datetime | None
@@ -283,7 +298,14 @@ def group_counts(survey_id: int, filter_: ResultFilter | None = None) -> Groups:
             n += count
             first = min(first, first_at) if first and first_at else first or first_at
             last = max(last, last_at) if last and last_at else last or last_at
-    return Groups(dict(countries), dict(cohorts), dict(languages), latest, n, first, last)
+    return Groups(dict(countries), dict(cohorts), dict(languages), channel_counts(survey_id), latest, n, first, last)
+
+
+def channel_counts(survey_id: int) -> dict[str, int]:
+    """Complete responses per channel: the running totals hold no channel, so an index-only count."""
+    return dict(db.session.execute(
+        select(Response.channel, func.count()).where(complete_condition(survey_id)).group_by(Response.channel)
+    ).all())
 
 
 def scan_group_counts(survey_id: int, filter_: ResultFilter | None = None) -> Groups:
@@ -300,7 +322,8 @@ def scan_group_counts(survey_id: int, filter_: ResultFilter | None = None) -> Gr
     ).one()
     latest = db.session.execute(
         select(func.max(Response.submitted_at)).where(complete_condition(survey_id))).scalar()
-    return Groups(by(Response.country), by(Response.cohort), by(Response.language), latest, n, first, last)
+    return Groups(by(Response.country), by(Response.cohort), by(Response.language), by(Response.channel), latest, n,
+                  first, last)
 
 
 def withheld_groups(counts: dict[Any, int], minimum: int, always: set[Any] = frozenset()) -> set[Any]:
@@ -328,6 +351,7 @@ class Disclosure:
     regions: frozenset[str]
     cohorts: frozenset[int]
     languages: frozenset[str]
+    channels: frozenset[str] = frozenset()
 
 
 def disclosure_rules(survey: Survey, groups: Groups | None = None) -> Disclosure:
@@ -359,6 +383,10 @@ def disclosure_rules(survey: Survey, groups: Groups | None = None) -> Disclosure
                           if r not in withheld_groups(region_counts, minimum) and r != UNKNOWN_COUNTRY),
         cohorts=frozenset(c for c in cohorts if c not in withheld_groups(cohorts, minimum, always={None})),
         languages=frozenset(lang for lang in languages if lang not in withheld_groups(languages, minimum)),
+        # Responses whose channel is unknown count as a group of their own, so that "all minus one
+        # channel" never reveals a small other channel.
+        channels=frozenset(c for c in groups.channels
+                           if c in CHANNELS and c not in withheld_groups(groups.channels, minimum)),
     )
 
 
@@ -366,7 +394,8 @@ def suppress_small_groups(survey: Survey, filter_: ResultFilter, rules: Disclosu
     """Return why results for this filter are withheld, or '' when they may be shown."""
     minimum = survey.min_group_size
     if (set(filter_.countries) - rules.countries or set(filter_.regions) - rules.regions
-            or set(filter_.cohorts) - rules.cohorts or set(filter_.languages) - rules.languages):
+            or set(filter_.cohorts) - rules.cohorts or set(filter_.languages) - rules.languages
+            or set(filter_.channels) - rules.channels):
         return (f"Results are not shown for groups with fewer than {minimum} complete responses (or for "
                 "groups whose figures would reveal such a group by subtraction), so that no one can be "
                 "identified from their answers. Choose a wider group.")
@@ -416,9 +445,10 @@ def summarise(survey: Survey, filter_: ResultFilter | None = None, lang: str = "
     results (tests/results/test_totals.py); from_totals forces one or the other.
     """
     filter_ = filter_ or ResultFilter()
+    counted = _without_every_channel(survey.id, filter_)
     if from_totals is None:
-        from_totals = filter_.totals_suffice
-    groups = group_counts(survey.id, filter_) if from_totals else scan_group_counts(survey.id, filter_)
+        from_totals = counted.totals_suffice
+    groups = group_counts(survey.id, counted) if from_totals else scan_group_counts(survey.id, counted)
     rules = disclosure_rules(survey, groups)
     reason = suppress_small_groups(survey, filter_, rules, groups.n)
     results = SurveyResults(
@@ -432,10 +462,22 @@ def summarise(survey: Survey, filter_: ResultFilter | None = None, lang: str = "
     )
     if reason:
         return results
-    tallies = totals_tallies(survey, filter_) if from_totals else scan_tallies(survey, filter_)
+    results.bursts = bursts.find_bursts(survey.id, filter_.response_conditions())
+    tallies = totals_tallies(survey, counted) if from_totals else scan_tallies(survey, counted)
     results.questions = _question_results(survey, tallies, lang, rules)
     results.crosstab = crosstab(survey, tallies.crosstab, lang)
     return results
+
+
+def _without_every_channel(survey_id: int, filter_: ResultFilter) -> ResultFilter:
+    """The same filter without its channels when they include every channel with complete responses.
+
+    Such a channel filter changes no figure, so the running totals can still answer it; only a
+    filter that leaves a channel out needs the scanning path.
+    """
+    if filter_.channels and set(filter_.channels) >= set(channel_counts(survey_id)):
+        return replace(filter_, channels=())
+    return filter_
 
 
 def data_version(survey: Survey, completed: int, latest: datetime | None) -> str:
@@ -721,6 +763,7 @@ def filter_choices(survey: Survey) -> dict[str, list[tuple[str, str]]]:
         "regions": [(code, name) for code, name in REGION_NAMES.items() if code in rules.regions],
         "cohorts": [(str(c), str(c)) for c in sorted(rules.cohorts)],
         "languages": [(lang, lang) for lang in sorted(rules.languages)],
+        "channels": [(channel, CHANNEL_NAMES[channel]) for channel in CHANNELS if channel in rules.channels],
     }
 
 
