@@ -175,20 +175,24 @@ def test_staff_pages_name_themselves_to_us_only_and_link_pages_to_nobody(app, st
 
 # --- a real nginx in front of a real gunicorn ----------------------------------------------------
 
-def _forget_limits(url: str, *addresses: str) -> None:
-    """Delete the rate-limit counters of these addresses (not the whole database: other tests share it)."""
+MADE_UP = ("made.up1@itp.example", "made.up2@itp.example", "made.up3@itp.example")
+
+
+def _forget_limits(url: str, *names: str) -> None:
+    """Delete the counters of these addresses and accounts (not the whole database: other tests share it)."""
     import redis
 
     store = redis.Redis.from_url(url)
     for key in store.scan_iter("*LIMITER/*"):
-        if any(f"/{address}/".encode() in key for address in addresses):
+        if any(f"/{name}/".encode() in key for name in names):
             store.delete(key)
 
 
-def _prepare_database(tmp_path, db_url: str) -> tuple[str, str, str, str]:
+def _prepare_database(tmp_path, db_url: str) -> tuple[str, str, str, list[str]]:
     """The bundled survey, one fellow's invitation and an administrator.
 
-    Return the fellow's token, the administrator's e-mail, the secret key and the account's counter key.
+    Return the fellow's token, the administrator's e-mail, the secret key and the counter keys of
+    the accounts the test signs in to (so that it can delete them after).
     """
     from survey_app.auth.throttle import account_key
     from survey_app.models import Invitation, Participant
@@ -206,9 +210,9 @@ def _prepare_database(tmp_path, db_url: str) -> tuple[str, str, str, str]:
         db.session.add(participant)
         admin = staff_service.create_staff("nginx.admin@itp.example", "Nginx Admin", STAFF_PASSWORD, "admin").email
         db.session.commit()
-        secret, account = app.config["SECRET_KEY"], account_key(admin)
+        secret, accounts = app.config["SECRET_KEY"], [account_key(email) for email in (admin, *MADE_UP)]
         db.engine.dispose()
-    return token, admin, secret, account
+    return token, admin, secret, accounts
 
 
 @pytest.mark.slow
@@ -224,7 +228,7 @@ def test_behind_a_real_nginx_one_client_guessing_leaves_the_other_alone(tmp_path
     guesser_address, fellow_address = "127.0.0.31", "127.0.0.32"
     _forget_limits(REDIS_TEST_URL, guesser_address, fellow_address)
     db_url = f"sqlite:///{tmp_path / 'nginx.db'}"
-    token, admin, secret, account = _prepare_database(tmp_path, db_url)
+    token, admin, secret, accounts = _prepare_database(tmp_path, db_url)
     nginx_port = closed_port()
     env = {"SURVEY_APP_ENV": "development", "DATABASE_URL": db_url, "SECRET_KEY": secret,
            "INSTANCE_PATH": str(tmp_path / "instance"), "WEB_CONCURRENCY": "2", "REDIS_URL": "",
@@ -244,7 +248,7 @@ def test_behind_a_real_nginx_one_client_guessing_leaves_the_other_alone(tmp_path
             # The other fellow opens their real link as if nothing happened.
             assert fellow.request(f"/s/{token}/1")[0] == 200
             # Failed sign-ins from the guesser, with made-up e-mails and the administrator's.
-            for email in ("made.up1@itp.example", admin, "made.up2@itp.example", admin, "made.up3@itp.example"):
+            for email in (MADE_UP[0], admin, MADE_UP[1], admin, MADE_UP[2]):
                 assert guesser.sign_in(email, "wrong-password-xx") == 200
             assert guesser.sign_in(admin, STAFF_PASSWORD) == 429
             # The administrator signs in from the other address at once.
@@ -257,7 +261,7 @@ def test_behind_a_real_nginx_one_client_guessing_leaves_the_other_alone(tmp_path
             assert administrator.request("/staff/logout", logout, headers={"Origin": "https://evil.example"})[0] == 403
             assert administrator.request("/staff/logout", logout, headers={"Origin": base})[0] == 302
     finally:
-        _forget_limits(REDIS_TEST_URL, guesser_address, fellow_address, account)
+        _forget_limits(REDIS_TEST_URL, guesser_address, fellow_address, *accounts)
     access = log.read_text()
     # gunicorn's access log shows each real client, never the proxy's address for them, and no token.
     assert re.search(rf"^{re.escape(guesser_address)} .*\"GET /s/\[token\]/1\" 429", access, flags=re.MULTILINE)
