@@ -99,7 +99,18 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = False
     TOKEN_GUESS_LIMIT = os.environ.get("TOKEN_GUESS_LIMIT", "10 per 10 minutes")
+    # New responses through a survey's open link, per client address.
+    OPEN_LINK_LIMIT = os.environ.get("OPEN_LINK_LIMIT", "10 per 10 minutes")
+    # Failed sign-ins per client address (any accounts), then per (account, address): past either,
+    # that address is refused. Per account only a wait for browsers new to it (survey_app/auth/throttle.py).
     LOGIN_LIMIT = os.environ.get("LOGIN_LIMIT", "5 per minute;20 per hour")
+    LOGIN_ACCOUNT_ADDRESS_LIMIT = os.environ.get("LOGIN_ACCOUNT_ADDRESS_LIMIT", "5 per minute;10 per hour")
+    LOGIN_DELAY_AFTER = _env_int("LOGIN_DELAY_AFTER", 10)
+    LOGIN_DELAY_MAX_SECONDS = _env_int("LOGIN_DELAY_MAX_SECONDS", 60)
+    LOGIN_ALERT_AFTER = _env_int("LOGIN_ALERT_AFTER", 10)
+
+    # Proxies in front that set X-Forwarded-For/-Proto/-Host (1 for the documented nginx); 0 trusts none.
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 
     PREFERRED_URL_SCHEME = "http"
     HSTS = False
@@ -126,6 +137,7 @@ class TestingConfig(Config):
     MAIL_SERVER = None
     REDIS_URL = None
     RATELIMIT_STORAGE_URI = "memory://"
+    TRUSTED_PROXIES = 0
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 

@@ -33,6 +33,11 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "10000"
 preload_app = os.environ.get("GUNICORN_PRELOAD", "0") == "1"
 # The proxy in front terminates TLS; trust its X-Forwarded-* headers only from these addresses.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The documented set-up: gunicorn on 127.0.0.1 behind one nginx (deploy/nginx/survey_app.conf), so
+# the app takes the client's address, scheme and host from that one proxy's X-Forwarded-* headers
+# (Werkzeug's ProxyFix, in create_app). Set TRUSTED_PROXIES=0 if clients ever reach gunicorn directly,
+# 2 with a load balancer in front of nginx. Workers are forked from here, so they inherit it.
+os.environ.setdefault("TRUSTED_PROXIES", "1")
 
 # gunicorn 23+ opens a control socket at one fixed path per user; several instances on one
 # machine (web + bench, or blue/green) would fight over it, and nothing here needs it.
@@ -43,8 +48,9 @@ _access = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 accesslog = _access or None
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-# No client address, user agent, referrer or query string: nothing personal, nothing secret.
-access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+# The client's address (the real one: ProxyFix has rewritten REMOTE_ADDR by the time gunicorn logs),
+# so refusals and attacks can be traced; no user agent, referrer or query string, nothing secret.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 
 
 def _path_only(value: str | None) -> str:
@@ -58,7 +64,8 @@ class RedactingLogger(Logger):
     """gunicorn's logger with every path and referrer redacted, and no header or environ atoms.
 
     Personal links carry their secret in the path (/s/<token>/1); gunicorn logs the path before
-    the app sees the request, so the app's logging filter cannot be relied on here.
+    the app sees the request, so the app's logging filter cannot be relied on here. The client
+    address is REMOTE_ADDR as the app left it: the forwarded client when TRUSTED_PROXIES is set.
     """
 
     def atoms(self, resp, req, environ, request_time):
@@ -68,7 +75,7 @@ class RedactingLogger(Logger):
         safe["r"] = f"{environ.get('REQUEST_METHOD')} {safe['U']} {environ.get('SERVER_PROTOCOL')}"
         safe["q"] = "-"
         safe["f"] = _path_only(environ.get("HTTP_REFERER"))
-        safe["h"] = "-"
+        safe["h"] = environ.get("REMOTE_ADDR") or "-"
         safe["a"] = "-"
         safe["u"] = "-"
         return safe

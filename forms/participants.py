@@ -24,7 +24,8 @@ class ParticipantForm(FlaskForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(_l("Enter an e-mail address")),
                                                          Length(max=320)])
     country = StringField(_l("Country (ISO code, for example KE)"), validators=[Optional(), Length(max=60)])
-    cohort = StringField(_l("Cohort year"), validators=[Optional(), Length(max=4)])
+    # Checked by the import's rules (services/participants.parse_cohort), whose message states the range.
+    cohort = StringField(_l("Cohort year"), validators=[Optional()])
     language = SelectField(_l("Language for e-mails"), validators=[Optional()], choices=[])
 
 

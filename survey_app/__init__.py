@@ -28,7 +28,9 @@ def create_app(config: Config | type[Config] | str | dict[str, Any] | None = Non
     if not app.config.get("MAIL_OUTBOX_DIR"):
         app.config["MAIL_OUTBOX_DIR"] = str(instance / "outbox")
 
+    register_proxies(app)
     register_logging(app)
+    register_origin_check(app)
     register_extensions(app)
     register_blueprints(app)
     register_security(app)
@@ -59,11 +61,34 @@ def _load_config(app: Flask, config: Config | type[Config] | str | dict[str, Any
         raise RuntimeError("SECRET_KEY is not set")
 
 
+def register_proxies(app: Flask) -> None:
+    """Take the client's address, scheme and host from X-Forwarded-* only when proxies are trusted.
+
+    TRUSTED_PROXIES is how many proxies stand in front (1 for the documented nginx); ProxyFix then
+    reads that many values from the right of each header, so whatever a client put further left is
+    ignored. With 0, the headers are never read and the socket's address is the client.
+    """
+    count = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if count < 0:
+        raise RuntimeError("TRUSTED_PROXIES must be 0 or more")
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+
+
 def register_logging(app: Flask) -> None:
     """Log to stderr in a format that never includes query strings (tokens live in paths)."""
     from .logging import configure_logging
 
     configure_logging(app)
+
+
+def register_origin_check(app: Flask) -> None:
+    """Refuse foreign-origin staff posts before anything else, CSRF included, looks at them."""
+    from .security import refuse_foreign_origin
+
+    app.before_request(refuse_foreign_origin)
 
 
 def register_extensions(app: Flask) -> None:
@@ -84,7 +109,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def _configure_sqlite(app: Flask) -> None:
-    """Use WAL, a busy timeout and foreign keys on every SQLite connection."""
+    """Use WAL, a busy timeout, foreign keys and secure deletion on every SQLite connection."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     from sqlalchemy import event
@@ -101,6 +126,8 @@ def _configure_sqlite(app: Flask) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Overwrite deleted rows with zeros, so an erased person's data does not linger in free pages.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
 

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, redirect, request, url_for
+from flask import Flask, abort, has_request_context, redirect, request, url_for
 from flask_login import current_user
 
 F = TypeVar("F", bound=Callable)
@@ -56,6 +56,59 @@ def enforce_access() -> object | None:
     return None
 
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def web_origin(url: str, strict: bool = False) -> str | None:
+    """Return scheme://host[:port] in lower case without a default port, or None if it is not one.
+
+    strict: the text must be an origin and nothing more (as in an Origin header), no path or query.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if scheme not in _DEFAULT_PORTS or not host or parts.username is not None or parts.password is not None:
+        return None
+    if strict and (parts.path or parts.query or parts.fragment):
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}" + (f":{port}" if port and port != _DEFAULT_PORTS[scheme] else "")
+
+
+def own_origins() -> set[str]:
+    """The origins this service answers as: the request's own (after ProxyFix) and BASE_URL's."""
+    from flask import current_app
+
+    origins = {web_origin(f"{request.scheme}://{request.host}"), web_origin(current_app.config["BASE_URL"])}
+    origins.discard(None)
+    return origins  # type: ignore[return-value]
+
+
+def is_staff_path(path: str) -> bool:
+    return path == "/staff" or path.startswith("/staff/")
+
+
+def refuse_foreign_origin() -> None:
+    """Answer 403 to a staff post whose Origin header names another site (or "null").
+
+    Browsers send Origin on cross-site posts and cannot forge it; a request without one (an older
+    browser, a script) goes on to the CSRF check as before.
+    """
+    if request.method in _SAFE_METHODS or not is_staff_path(request.path):
+        return
+    sent = request.headers.get("Origin")
+    if sent is None:
+        return
+    origin = web_origin(sent, strict=True)
+    if origin is None or origin not in own_origins():
+        abort(403)
+
+
 def is_safe_next(target: str | None) -> bool:
     """Allow only our own absolute paths as redirect targets (no //host, no scheme)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -76,25 +129,36 @@ _SECURITY_HEADERS = (
     ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
-    ("Referrer-Policy", "no-referrer"),
     ("Cross-Origin-Opener-Policy", "same-origin"),
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
 )
 _HSTS = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-# Never cached: pages and files that may hold personal data.
-_NO_STORE_TYPES = frozenset({"text/html", "application/json", "text/csv", "application/pdf"})
+def referrer_policy() -> str:
+    """no-referrer, except on staff pages: same-origin (the header, and base.html's meta tag).
+
+    Pages reached by secret links, and every public page, name nothing to anyone. Staff pages name
+    themselves to this service only, never to another site: browsers send "Origin: null" on posts
+    from a no-referrer page, which refuse_foreign_origin() refuses, and over HTTPS Flask-WTF wants
+    the Referer. Staff URLs hold no secret.
+    """
+    return "same-origin" if has_request_context() and is_staff_path(request.path) else "no-referrer"
 
 
 def set_security_headers(response):
-    """Add CSP and friends; never cache HTML, which may hold personal data."""
+    """Add CSP and friends; let nothing but our own static files be stored by a browser or proxy.
+
+    Any page or download may carry personal data or a personal link (an outbox .eml, an export, a
+    respondent page), so no-store is the rule for every endpoint except "static", whatever the
+    content type: a download added later cannot be missed.
+    """
     headers = response.headers
     present = {key.lower() for key in headers.keys()}
     from flask import current_app
 
-    wanted = _SECURITY_HEADERS + ((_HSTS,) if current_app.config.get("HSTS") else ())
+    referrer = (("Referrer-Policy", referrer_policy()),)
+    wanted = _SECURITY_HEADERS + referrer + ((_HSTS,) if current_app.config.get("HSTS") else ())
     headers.extend([(key, value) for key, value in wanted if key.lower() not in present])
-    mimetype = response.mimetype
-    if mimetype in _NO_STORE_TYPES or mimetype.startswith("application/vnd"):
+    if request.endpoint != "static":
         headers["Cache-Control"] = "no-store"
     return response
 
@@ -102,6 +166,7 @@ def set_security_headers(response):
 def init_security(app: Flask) -> None:
     app.before_request(enforce_access)
     app.after_request(set_security_headers)
+    app.add_template_global(referrer_policy)
     from .auth.sessions import init_sessions
 
     init_sessions(app)

@@ -28,6 +28,26 @@ def send_batch(batch_id: int) -> int:
     return run.handled
 
 
+@huey.task()
+def alert_failed_sign_ins(account: str, failures: int) -> None:
+    """Find the staff account behind a sign-in alert (if any), note it, then queue its e-mail."""
+    from .services import sign_in_alerts
+
+    with _app().app_context():
+        user_id = sign_in_alerts.record_alert(account, failures)
+    if user_id is not None:
+        send_sign_in_alert(user_id, failures)
+
+
+@huey.task(retries=3, retry_delay=60)
+def send_sign_in_alert(user_id: int, failures: int) -> None:
+    """E-mail the account holder; a temporary mail failure raises, so Huey tries again later."""
+    from .services import sign_in_alerts
+
+    with _app().app_context():
+        sign_in_alerts.send_alert(user_id, failures)
+
+
 @huey.periodic_task(crontab(minute="*"))
 def sweep_deliveries() -> None:
     """Every minute: recover stale claims, queue scheduled reminders, wake batches with work due."""
@@ -37,6 +57,15 @@ def sweep_deliveries() -> None:
         batch_ids = invitations.sweep()
     for batch_id in batch_ids:
         send_batch(batch_id)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def expire_import_uploads() -> None:
+    """Every minute: delete uploaded import files a day old, so abandoned ones never linger."""
+    from .services import participants
+
+    with _app().app_context():
+        participants.expire_uploads()
 
 
 @huey.on_startup()

@@ -1,13 +1,7 @@
 """Production set-up: config that fails fast, /health, gunicorn logs without tokens, the bench harness."""
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -21,17 +15,9 @@ from survey_app.services import surveys as survey_service
 from survey_app.services import tokens
 
 from .conftest import LEGACY_SURVEY, make_app
+from .servers import BIN, ROOT, closed_port, gunicorn
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 GOOD_SECRET = "production-secret-key-for-tests-0123456789"
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL"])
@@ -108,48 +94,23 @@ def _invitation_token(tmp_path: Path, db_url: str) -> tuple[str, str]:
     return token, secret
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "gunicorn exited early"
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail("gunicorn did not answer")
-
-
 @pytest.mark.slow
 @pytest.mark.database_independent
 def test_gunicorn_with_the_deploy_config_serves_health_and_logs_no_token(tmp_path):
     db_url = f"sqlite:///{tmp_path / 'gunicorn.db'}"
     token, secret = _invitation_token(tmp_path, db_url)
-    port = closed_port()
     log = tmp_path / "gunicorn.log"
-    env = {**os.environ, "SURVEY_APP_ENV": "development", "DATABASE_URL": db_url, "SECRET_KEY": secret,
+    env = {"SURVEY_APP_ENV": "development", "DATABASE_URL": db_url, "SECRET_KEY": secret,
            "INSTANCE_PATH": str(tmp_path / "instance"), "WEB_CONCURRENCY": "1", "REDIS_URL": "",
            "RATELIMIT_STORAGE_URI": "memory://", "GUNICORN_ACCESS_LOG": "-"}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}",
-             "survey_app.wsgi:app"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_until_up(f"{base}/health", process)
-            with urllib.request.urlopen(f"{base}/health", timeout=5) as response:
+    with gunicorn(env, log) as base:
+        with urllib.request.urlopen(f"{base}/health", timeout=5) as response:
+            assert response.status == 200
+            assert b'"database":"ok"' in response.read().replace(b" ", b"")
+        for path in (f"/s/{token}", f"/s/{token}/1?lang=fr&email=log.test@example.org"):
+            request = urllib.request.Request(base + path, headers={"Referer": f"{base}/s/{token}/2?x=1"})
+            with urllib.request.urlopen(request, timeout=5) as response:
                 assert response.status == 200
-                assert b'"database":"ok"' in response.read().replace(b" ", b"")
-            for path in (f"/s/{token}", f"/s/{token}/1?lang=fr&email=log.test@example.org"):
-                request = urllib.request.Request(base + path, headers={"Referer": f"{base}/s/{token}/2?x=1"})
-                with urllib.request.urlopen(request, timeout=5) as response:
-                    assert response.status == 200
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(15)
     text = log.read_text()
     assert '"GET /health" 200' in text
     assert '"GET /s/[token]/1" 200' in text

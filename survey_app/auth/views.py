@@ -1,47 +1,61 @@
 """Staff sign-in and sign-out."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from forms.auth import ChangePasswordForm, LoginForm
 
-from ..extensions import db, limiter
+from ..extensions import db
 from ..security import public, safe_redirect_target
+from ..services import sign_in_alerts
 from ..services import staff as staff_service
+from . import throttle
 from .sessions import revoke_all_sessions, revoke_session, start_session
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
 
 
-def _login_key() -> str:
-    """Throttle per account as well as per address: the key is the e-mail tried."""
-    return "login:" + (request.form.get("email") or "").strip().lower()[:320]
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_LIMIT"]
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(_login_limit, methods=["POST"], error_message="Too many sign-in attempts")
-@limiter.limit(_login_limit, key_func=_login_key, methods=["POST"], error_message="Too many sign-in attempts")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("staff.home"))
     form = LoginForm()
     if form.validate_on_submit():
+        refused = throttle.refusal(form.email.data)
+        if refused is not None:
+            return _refused(form, refused)
         user = staff_service.authenticate(form.email.data, form.password.data)
         if user is not None:
             session.clear()  # a fresh session at sign-in: nothing carried over from before
             start_session(user)
             db.session.commit()
             login_user(user)
-            return redirect(safe_redirect_target(request.args.get("next"), url_for("staff.home")))
+            throttle.record_success(form.email.data)
+            response = redirect(safe_redirect_target(request.args.get("next"), url_for("staff.home")))
+            throttle.remember_browser(response, form.email.data)
+            return response
+        failures = throttle.record_failure(form.email.data)
+        if throttle.alert_due(form.email.data, failures):
+            sign_in_alerts.queue_alert(throttle.account_key(form.email.data), failures)
         form.form_errors.append(_("The e-mail address or password is not right."))
     return render_template("auth/login.html", form=form)
+
+
+def _refused(form: LoginForm, refused: throttle.Refusal):
+    """The sign-in page again, saying how long to wait; the password was not checked."""
+    wait = format_timedelta(refused.retry_after, threshold=1)
+    if refused.account_wait:
+        message = _("There have been many unsuccessful sign-ins to this account, so sign-ins from "
+                    "browsers not used with it before are slowed down. Try again in %(wait)s.", wait=wait)
+    else:
+        message = _("There have been too many unsuccessful sign-ins from your connection. "
+                    "Try again in %(wait)s.", wait=wait)
+    form.form_errors.append(message)
+    return render_template("auth/login.html", form=form), 429, {"Retry-After": str(refused.retry_after)}
 
 
 @bp.route("/logout", methods=["POST"])

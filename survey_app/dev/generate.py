@@ -195,6 +195,7 @@ def generate(survey: Survey, responses: int, *, invitations: bool = True, extra_
                 "status": "complete" if is_complete else "partial", "language": lang, "country": where,
                 "cohort": cohort, "last_section": len(survey.sections) if is_complete else 1,
                 "started_at": began, "updated_at": finished or began, "submitted_at": finished,
+                "channel": "personal" if invitation_id is not None else "open",
             })
             answer_rows.extend(answerer.answers(rid, where, cohort, lang, 1.0 if is_complete else 0.4))
             made += is_complete

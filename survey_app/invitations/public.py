@@ -5,26 +5,29 @@ from flask import Blueprint, abort, render_template, request
 
 from forms.participants import ConfirmForm
 
-from ..extensions import csrf, limiter
+from ..extensions import csrf
+from ..models import Invitation
+from ..respond import throttle
 from ..security import public
 from ..services import invitations as invitation_service
 
 bp = Blueprint("optout", __name__)
 
 
-def _token_limit() -> str:
-    from flask import current_app
-
-    return current_app.config["TOKEN_GUESS_LIMIT"]
+def _invitation_or_404(token: str) -> Invitation:
+    """Resolve an opt-out token, counting unknown ones in the address's one budget for link guesses."""
+    throttle.refuse_when_exhausted()
+    invitation = invitation_service.find_by_optout_token(token)
+    if invitation is None:
+        throttle.count_unknown_link()
+        abort(404)
+    return invitation
 
 
 @bp.route("/optout/<token>", methods=["GET", "POST"])
 @public
-@limiter.limit(_token_limit, deduct_when=lambda response: response.status_code == 404)
 def optout(token: str):
-    invitation = invitation_service.find_by_optout_token(token)
-    if invitation is None:
-        abort(404)
+    invitation = _invitation_or_404(token)
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         invitation_service.opt_out(invitation)
@@ -36,13 +39,10 @@ def optout(token: str):
 @bp.route("/optout/<token>/one-click", methods=["GET", "POST"])
 @public
 @csrf.exempt
-@limiter.limit(_token_limit, deduct_when=lambda response: response.status_code == 404)
 def one_click(token: str):
     """RFC 8058: mail programs POST "List-Unsubscribe=One-Click" without a CSRF token (the
     128-bit token in the address is the credential); a GET only shows the confirmation page."""
-    invitation = invitation_service.find_by_optout_token(token)
-    if invitation is None:
-        abort(404)
+    invitation = _invitation_or_404(token)
     if request.method == "GET":
         return render_template("invitations/optout.html", form=ConfirmForm(),
                                already=invitation.participant.opted_out_at is not None)

@@ -12,8 +12,9 @@ from ..i18n import LANGUAGE_NAMES
 from ..models import DeliveryKind, Survey
 from ..services import invitations as invitation_service
 from ..services import mailer
+from ..services import participants as participant_service
 from ..staff.lookup import survey_or_404 as _survey
-from ..staff.lookup import participant_or_404 as _participant
+from ..staff.lookup import participant_or_gone
 
 bp = Blueprint("invitations", __name__, url_prefix="/staff/surveys/<slug>/invitations")
 
@@ -105,13 +106,25 @@ def batch(slug: str, batch_id: int):
                            progress=invitation_service.batch_progress(found))
 
 
+def _gone(slug: str, message: str):
+    flash(message, "error")
+    return redirect(url_for("participants.index", slug=slug))
+
+
 @bp.route("/participants/<int:participant_id>/resend", methods=["POST"])
 def resend(slug: str, participant_id: int):
     survey = _survey(slug)
-    participant = _participant(survey, participant_id)
+    participant = participant_or_gone(survey, participant_id)
+    gone = _("This participant has been removed or erased, so nothing was sent.")
+    if participant is None:
+        return _gone(slug, gone)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if invitation_service.resend(participant, actor=current_user) is None:
+    try:
+        batch = invitation_service.resend(participant, actor=current_user)
+    except participant_service.ParticipantGone:
+        return _gone(slug, gone)
+    if batch is None:
         flash(_("Nothing to resend: a message is already on its way, or the person opted out."), "error")
     else:
         flash(_("The message has been queued again."), "success")
@@ -121,10 +134,16 @@ def resend(slug: str, participant_id: int):
 @bp.route("/participants/<int:participant_id>/delete-data", methods=["GET", "POST"])
 def delete_data(slug: str, participant_id: int):
     survey = _survey(slug)
-    participant = _participant(survey, participant_id)
+    participant = participant_or_gone(survey, participant_id)
+    gone = _("This participant has been removed or erased, so there is no invitation data left to delete.")
+    if participant is None:
+        return _gone(slug, gone)
     form = ConfirmForm()
     if form.validate_on_submit():
-        invitation_service.delete_invitation_data(participant)
+        try:
+            invitation_service.delete_invitation_data(participant)
+        except participant_service.ParticipantGone:
+            return _gone(slug, gone)
         flash(_("Invitation data deleted; the old personal link no longer works."), "success")
         return redirect(url_for("participants.edit", slug=slug, participant_id=participant_id))
     return render_template("invitations/delete_data.html", survey=survey, participant=participant, form=form)

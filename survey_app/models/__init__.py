@@ -8,7 +8,7 @@ from .participant import (
     MailBatch,
     Participant,
 )
-from .response import Answer, Response, ResponseStatus
+from .response import Answer, Response, ResponseChannel, ResponseStatus
 from .staff import AuditEvent, Role, StaffSession, StaffUser
 from .survey import Option, OptionRole, Question, Section, Survey, SurveyState, SurveyStatus
 from .totals import NO_COHORT, AnswerTotal, ResponseTotal
@@ -16,6 +16,6 @@ from .totals import NO_COHORT, AnswerTotal, ResponseTotal
 __all__ = [
     "NO_COHORT", "Answer", "AnswerTotal", "AuditEvent", "Delivery", "DeliveryKind", "DeliveryState",
     "Invitation", "InvitationStatus", "MailBatch", "Option", "OptionRole", "Participant", "Question",
-    "Response", "ResponseStatus", "ResponseTotal", "Role", "Section", "StaffSession",
-    "StaffUser", "Survey", "SurveyState", "SurveyStatus",
+    "Response", "ResponseChannel", "ResponseStatus", "ResponseTotal", "Role", "Section",
+    "StaffSession", "StaffUser", "Survey", "SurveyState", "SurveyStatus",
 ]

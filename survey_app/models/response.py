@@ -17,8 +17,24 @@ class ResponseStatus(str, enum.Enum):
     COMPLETE = "complete"
 
 
+class ResponseChannel(str, enum.Enum):
+    """How a response came in, recorded when it is created."""
+
+    PERSONAL = "personal"  # a personal invitation link (/s/)
+    OPEN = "open"  # the survey's open link (/survey/<slug>)
+    UNKNOWN = "unknown"  # stored before channels were recorded, with nothing left to tell which
+
+
 class Response(db.Model):
     __tablename__ = "responses"
+    __table_args__ = (
+        # Open-link responses per address and time, for the dashboard's burst notice; only the few
+        # rows that hold a hash are indexed.
+        Index("ix_responses_client_hash", "survey_id", "client_hash", "started_at",
+              sqlite_where=sql_text("client_hash IS NOT NULL"), postgresql_where=sql_text("client_hash IS NOT NULL")),
+        # Complete responses per channel, counted on every results view for the channel filter.
+        Index("ix_responses_survey_status_channel", "survey_id", "status", "channel"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), index=True)
@@ -38,6 +54,11 @@ class Response(db.Model):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    channel: Mapped[str] = mapped_column(String(16), default=ResponseChannel.PERSONAL.value,
+                                         server_default=ResponseChannel.PERSONAL.value)
+    # Open-link responses only: a keyed hash of the client's address (never the address), to flag
+    # many responses from one connection; cleared after a while (services/privacy.py).
+    client_hash: Mapped[str | None] = mapped_column(String(32))
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan", passive_deletes=True

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from ..services import participants as participant_service
 from ..services import surveys as survey_service
@@ -23,7 +24,9 @@ def import_participants(slug: str, file, dry_run: bool) -> None:
     try:
         preview = participant_service.preview_import(survey, data)
     except participant_service.CsvFileError as exc:
-        raise click.ClickException(f"nothing imported: {exc}") from exc
+        with force_locale("en"):  # the reason is a translatable message; operators read English
+            reason = str(exc)
+        raise click.ClickException(f"nothing imported: {reason}") from exc
     for skipped in preview.skipped:
         click.echo(f"row {skipped.row}: skipped: {skipped.reason}", err=True)
     for merged in preview.merged:
@@ -32,6 +35,10 @@ def import_participants(slug: str, file, dry_run: bool) -> None:
         click.echo(f"dry run: would add {len(preview.to_add)}, update {len(preview.to_update)}, "
                    f"leave {preview.unchanged} unchanged, skip {len(preview.skipped)}")
         return
-    result = participant_service.apply_import(survey, preview)
+    try:
+        result = participant_service.apply_import(survey, preview)
+    except participant_service.ImportConflict as exc:
+        raise click.ClickException("nothing imported: participants changed while the import ran; "
+                                   "run it again") from exc
     click.echo(f"added {result.added}, updated {result.updated}, unchanged {result.unchanged}, "
                f"skipped {result.skipped}")

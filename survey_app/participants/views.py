@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from forms.participants import ConfirmForm, ImportConfirmForm, ImportUploadForm, ParticipantForm
 
@@ -10,8 +11,8 @@ from ..i18n import LANGUAGE_NAMES
 from ..models import Participant, Survey
 from ..services import invitations as invitation_service
 from ..services import participants as participant_service
+from ..staff.lookup import participant_or_gone
 from ..staff.lookup import survey_or_404 as _survey
-from ..staff.lookup import participant_or_404 as _participant
 
 bp = Blueprint("participants", __name__, url_prefix="/staff/surveys/<slug>/participants")
 
@@ -34,11 +35,16 @@ def _language_choices(survey: Survey) -> list[tuple[str, str]]:
 
 
 def _save(survey: Survey, form: ParticipantForm, participant: Participant | None):
-    """Validate with the import's rules and save; return the participant or None with form errors set."""
+    """Validate with the import's rules and save; return the participant or None with form errors set.
+
+    ParticipantGone passes through: the view says so instead of showing the form again.
+    """
+    def text(field) -> str:  # a field missing from a POST keeps the stored value, which may be an int
+        return "" if field.data is None else str(field.data)
+
     try:
         person = participant_service.validate_participant(
-            survey, form.name.data or "", form.email.data or "", form.country.data or "",
-            form.cohort.data or "", form.language.data or "")
+            survey, text(form.name), text(form.email), text(form.country), text(form.cohort), text(form.language))
         if participant is None:
             return participant_service.add_participant(survey, person)
         return participant_service.update_participant(participant, person)
@@ -46,6 +52,12 @@ def _save(survey: Survey, form: ParticipantForm, participant: Participant | None
         for field_name, message in exc.errors.items():
             getattr(form, field_name).errors = [message[0].upper() + message[1:]]
     return None
+
+
+def _gone(slug: str, message: str):
+    """Answer an action on someone removed or erased meanwhile: say so and show the list."""
+    flash(message, "error")
+    return redirect(url_for(".index", slug=slug))
 
 
 @bp.route("/add", methods=["GET", "POST"])
@@ -62,12 +74,19 @@ def add(slug: str):
 @bp.route("/<int:participant_id>", methods=["GET", "POST"])
 def edit(slug: str, participant_id: int):
     survey = _survey(slug)
-    participant = _participant(survey, participant_id)
+    participant = participant_or_gone(survey, participant_id)
+    if participant is None:
+        return _gone(slug, _("This participant has been removed or erased, so your changes were not saved."))
     form = ParticipantForm(obj=participant)
     form.language.choices = _language_choices(survey)
-    if form.validate_on_submit() and _save(survey, form, participant) is not None:
-        flash(_("Participant updated."), "success")
-        return redirect(url_for(".edit", slug=slug, participant_id=participant_id))
+    if form.validate_on_submit():
+        try:
+            saved = _save(survey, form, participant)
+        except participant_service.ParticipantGone:
+            return _gone(slug, _("This participant has been removed or erased, so your changes were not saved."))
+        if saved is not None:
+            flash(_("Participant updated."), "success")
+            return redirect(url_for(".edit", slug=slug, participant_id=participant_id))
     return render_template("participants/form.html", survey=survey, form=form, participant=participant,
                            deliveries=invitation_service.participant_deliveries(participant.id),
                            action_form=ConfirmForm())
@@ -76,10 +95,16 @@ def edit(slug: str, participant_id: int):
 @bp.route("/<int:participant_id>/remove", methods=["GET", "POST"])
 def remove(slug: str, participant_id: int):
     survey = _survey(slug)
-    participant = _participant(survey, participant_id)
+    participant = participant_or_gone(survey, participant_id)
+    already = _("This participant has already been removed or erased; there was nothing left to remove.")
+    if participant is None:
+        return _gone(slug, already)
     form = ConfirmForm()
     if form.validate_on_submit():
-        participant_service.remove_participant(participant)
+        try:
+            participant_service.remove_participant(participant)
+        except participant_service.ParticipantGone:
+            return _gone(slug, already)
         flash(_("Participant removed."), "success")
         return redirect(url_for(".index", slug=slug))
     return render_template("participants/remove.html", survey=survey, participant=participant, form=form)
@@ -90,27 +115,48 @@ def upload(slug: str):
     survey = _survey(slug)
     form = ImportUploadForm()
     if form.validate_on_submit():
-        import_id = participant_service.stash_upload(form.file.data.read())
+        import_id = participant_service.stash_upload(survey.id, current_user.id, form.file.data.read())
         return redirect(url_for(".preview", slug=slug, import_id=import_id))
     return render_template("participants/upload.html", survey=survey, form=form)
+
+
+def _upload_again(survey: Survey, message: str, status: int):
+    form = ImportUploadForm()
+    form.file.errors = [message]
+    return render_template("participants/upload.html", survey=survey, form=form), status
 
 
 @bp.route("/import/<import_id>", methods=["GET", "POST"])
 def preview(slug: str, import_id: str):
     survey = _survey(slug)
-    data = participant_service.load_upload(import_id)
+    data = participant_service.load_upload(survey.id, import_id)
     if data is None:
-        abort(404)
+        return _upload_again(survey, _("This upload is no longer available: it was imported or cancelled, replaced "
+                                       "by a newer upload, or is more than a day old. Choose the file again."), 404)
     try:
         result = participant_service.preview_import(survey, data)
     except participant_service.CsvFileError as exc:
-        participant_service.discard_upload(import_id)
-        form = ImportUploadForm()
-        form.file.errors = [_("Nothing was imported: %(reason)s", reason=str(exc))]
-        return render_template("participants/upload.html", survey=survey, form=form), 422
+        participant_service.discard_upload(survey.id, import_id)
+        return _upload_again(survey, _("Nothing was imported: %(reason)s", reason=str(exc)), 422)
     form = ImportConfirmForm(import_id=import_id)
     if form.validate_on_submit() and form.import_id.data == import_id:
-        outcome = participant_service.apply_import(survey, result)
-        participant_service.discard_upload(import_id)
+        try:
+            outcome = participant_service.apply_import(survey, result)
+        except participant_service.ImportConflict:
+            flash(_("Someone changed the participants while this import ran, so nothing was imported. "
+                    "The figures below are up to date: check them and confirm again."), "error")
+            return redirect(url_for(".preview", slug=slug, import_id=import_id))
+        participant_service.discard_upload(survey.id, import_id)
         return render_template("participants/imported.html", survey=survey, outcome=outcome, preview=result)
-    return render_template("participants/preview.html", survey=survey, preview=result, form=form)
+    return render_template("participants/preview.html", survey=survey, preview=result, form=form,
+                           cancel_form=ConfirmForm())
+
+
+@bp.route("/import/<import_id>/cancel", methods=["POST"])
+def cancel_import(slug: str, import_id: str):
+    survey = _survey(slug)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    participant_service.discard_upload(survey.id, import_id)
+    flash(_("Import cancelled: the uploaded file has been deleted and nothing was imported."), "success")
+    return redirect(url_for(".upload", slug=slug))

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Participant
+from ..services import participants as participant_service
 from ..services import privacy
 from ..services import surveys as survey_service
 
@@ -30,15 +31,22 @@ def _participant(slug: str, email: str) -> Participant:
 @cli.command("erase-expired")
 @click.option("--dry-run", is_flag=True, help="Only say what would be erased.")
 def erase_expired(dry_run: bool) -> None:
-    """Erase personal data of closed surveys whose retention period has passed (run daily)."""
+    """Erase personal data past its retention: closed surveys, day-old import uploads, open-link address hashes (run hourly)."""
     reports = privacy.erase_expired(dry_run=dry_run)
-    if not reports:
+    uploads = participant_service.expire_uploads(dry_run=dry_run)
+    hashes = privacy.clear_address_hashes(dry_run=dry_run)
+    if not reports and not uploads and not hashes:
         click.echo("nothing to erase")
         return
     verb = "would erase" if dry_run else "erased"
     for report in reports:
         counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.counts().items())
         click.echo(f"{report.slug}: {verb} ({counts}); due since {report.expired_since:%Y-%m-%d}")
+    if uploads:
+        click.echo(f"import uploads older than {participant_service.UPLOAD_MAX_AGE_SECONDS // 3600} hours: "
+                   f"{verb} {uploads}")
+    if hashes:
+        click.echo(f"open-link responses: {verb} the address hash of {hashes}")
 
 
 @cli.command("export-participant")
@@ -68,7 +76,11 @@ def erase_participant(slug: str, email: str, yes: bool) -> None:
     person = _participant(slug, email)
     if not yes:
         click.confirm(f"Erase participant {person.id} from {slug}? This cannot be undone", abort=True)
-    report = privacy.erase_participant(person.id, None)
+    try:
+        report = privacy.erase_participant(person.id, None)
+    except privacy.PrivacyError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"erased participant {report.participant_id}: {report.responses} response(s), "
                f"{report.answers} answer(s), {report.deliveries} delivery row(s), "
-               f"{report.invitations} invitation(s)")
+               f"{report.invitations} invitation(s), {report.outbox_messages} outbox message(s), "
+               f"{report.uploads} pending import upload(s)")

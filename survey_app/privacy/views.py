@@ -12,6 +12,7 @@ from forms.privacy import EraseForm, RetentionForm
 from ..services import privacy
 from ..staff.lookup import survey_or_404 as _survey_or_404
 from ..staff.lookup import participant_or_404 as _participant_or_404
+from ..staff.lookup import participant_or_gone
 
 bp = Blueprint("privacy", __name__, url_prefix="/staff/surveys/<slug>")
 
@@ -55,11 +56,23 @@ def download(slug: str, participant_id: int):
 @bp.route("/participants/<int:participant_id>/erase", methods=["GET", "POST"])
 def erase(slug: str, participant_id: int):
     survey = _survey_or_404(slug)
-    person = _participant_or_404(survey, participant_id)
+    person = participant_or_gone(survey, participant_id)
+    already = _("This person has already been erased or removed; there was nothing left to erase.")
+    if person is None:
+        flash(already, "error")
+        return redirect(url_for("privacy.survey", slug=slug))
     form = EraseForm()
     if form.validate_on_submit():
-        privacy.erase_participant(person.id, current_user)
-        flash(_("The person and everything linked to them in this survey have been erased."), "success")
+        try:
+            privacy.erase_participant(person.id, current_user)
+        except privacy.ParticipantGone:
+            flash(already, "error")
+            return redirect(url_for("privacy.survey", slug=slug))
+        except privacy.PrivacyError as exc:
+            flash(_("Nothing was erased: %(reason)s", reason=str(exc)), "error")
+            return redirect(url_for("privacy.participant", slug=slug, participant_id=participant_id))
+        flash(_("The person and everything linked to them in this survey have been erased, including "
+                "copies of their e-mails in the outbox and any pending import file listing them."), "success")
         return redirect(url_for("privacy.survey", slug=slug))
     return render_template("privacy/erase.html", survey=survey, person=person, form=form,
                            held=privacy.participant_summary(person))

@@ -60,7 +60,7 @@ class ChoiceType(QuestionType):
             return []
         texts = posted.getlist(other_field_name(q))
         if len(texts) > 1:
-            return [_("Say what the other answer is only once")]
+            return [_("Enter only one answer")]
         text = clean_text(texts[0] if texts else None)
         if not text:
             return [_("Say what the other answer is")]

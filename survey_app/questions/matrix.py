@@ -60,7 +60,7 @@ class Matrix(QuestionType):
             if not values or not values[0]:
                 unanswered += 1
             elif len(values) > 1:
-                errors.append(_("Select only one answer for each row"))
+                errors.append(_("Select only one answer in each row"))
                 break
             elif values[0] not in q.choice_codes:
                 errors.append(_("Select one of the options shown"))

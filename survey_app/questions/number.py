@@ -1,6 +1,7 @@
 """Number questions: a whole number, such as a year, within the range the survey file gives."""
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -28,18 +29,27 @@ from .base import (
 from .registry import register
 from .snapshot import QuestionView
 
-# Beyond any range a survey asks for, and within a database integer: longer input is refused unread.
-LIMIT = 2_000_000_000
-MAX_DIGITS = 10
+# No number answer may go beyond this, whatever its question says: the column is a 32-bit integer,
+# and sums of many answers must stay exact.
+NUMBER_LIMIT = 1_000_000_000
+# Whole numbers as typed on a keyboard: ASCII digits with an optional minus. int() alone would also
+# take "٣", "1_950" and " +7", and "²".isdigit() is true though int("²") fails.
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+", re.ASCII)
 
 
 def parse_whole_number(raw: str) -> int | None:
-    """A whole number written in ASCII digits with an optional minus sign, within ±LIMIT; else None."""
-    digits = raw[1:] if raw.startswith("-") else raw
-    if not digits or len(digits) > MAX_DIGITS or not digits.isascii() or not digits.isdigit():
+    """The integer a fellow typed, or None unless it is ASCII digits within ±NUMBER_LIMIT."""
+    if not _WHOLE_NUMBER.fullmatch(raw) or len(raw.lstrip("-")) > len(str(NUMBER_LIMIT)):
         return None
     number = int(raw)
-    return number if -LIMIT <= number <= LIMIT else None
+    return number if -NUMBER_LIMIT <= number <= NUMBER_LIMIT else None
+
+
+def number_bounds(q: QuestionView) -> tuple[int, int]:
+    """The range a number question accepts: its own min_value and max_value, within ±NUMBER_LIMIT."""
+    low, high = q.settings.get("min_value"), q.settings.get("max_value")
+    return (max(int(low), -NUMBER_LIMIT) if low is not None else -NUMBER_LIMIT,
+            min(int(high), NUMBER_LIMIT) if high is not None else NUMBER_LIMIT)
 
 
 @register
@@ -53,15 +63,17 @@ class Number(QuestionType):
     def read(self, q: QuestionView, posted: Posted) -> Reading:
         values = posted.getlist(q.code)
         if len(values) > 1:
-            return Reading(errors=[_("Enter one number")])
+            return Reading(errors=[_("Enter only one number")])
         raw = clean_text(values[0] if values else None)
         if not raw:
             return Reading(errors=[_("Enter a number")] if q.required else [])
         number = parse_whole_number(raw)
-        if number is None:
+        low, high = number_bounds(q)
+        if number is None and any(ch.isdigit() and not ch.isascii() for ch in raw):
+            return Reading(errors=[_("Enter the number using the digits 0 to 9")])
+        if number is None and not _WHOLE_NUMBER.fullmatch(raw):
             return Reading(errors=[_("Enter a whole number, like 2015")])
-        low, high = q.settings.get("min_value"), q.settings.get("max_value")
-        if (low is not None and number < int(low)) or (high is not None and number > int(high)):
+        if number is None or not low <= number <= high:
             return Reading(errors=[_("Enter a number between %(low)s and %(high)s", low=low, high=high)])
         return Reading(rows=[AnswerRow(q.id, number=number)])
 

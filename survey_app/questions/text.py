@@ -40,7 +40,7 @@ class TextType(QuestionType):
     def read(self, q: QuestionView, posted: Posted) -> Reading:
         values = posted.getlist(q.code)
         if len(values) > 1:
-            return Reading(errors=[_("Enter one answer")])
+            return Reading(errors=[_("Enter only one answer")])
         value = clean_text(values[0] if values else None)
         if not value:
             return Reading(errors=[_("Enter an answer")] if q.required else [])

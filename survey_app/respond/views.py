@@ -1,6 +1,8 @@
 """Respondent pages: personal link /s/<token>, open link /survey/<slug>, resume link /r/<token>."""
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from forms.respond import SectionAnswers
@@ -90,7 +92,11 @@ def open_link(slug: str):
 
     form = FlaskForm()
     if form.validate_on_submit():
-        _response, token = response_service.start_open_response(survey, current_language())
+        wait = throttle.take_open_link_start()
+        if wait is not None:
+            return (render_template("respond/too_many_starts.html", survey=survey, minutes=math.ceil(wait / 60)),
+                    429, {"Retry-After": str(wait)})
+        _response, token = response_service.start_open_response(survey, current_language(), request.remote_addr)
         return redirect(url_for("respond.section", kind="r", token=token, number=1, new=1))
     return render_template("respond/start.html", survey=survey, link=None, form=form,
                            structure=survey_structure(survey))

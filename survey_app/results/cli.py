@@ -23,10 +23,12 @@ def _survey(slug: str) -> Survey:
 @click.option("--format", "fmt", type=click.Choice(exports.FORMATS), default="csv", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
 @click.option("--lang", default=None, help="Language of labels (default: the survey's base language).")
-def export_command(slug: str, fmt: str, output: str, lang: str | None) -> None:
+@click.option("--channel", type=click.Choice(exports.CHANNELS), default=None,
+              help="Only responses that came through personal links, or through the open link.")
+def export_command(slug: str, fmt: str, output: str, lang: str | None, channel: str | None) -> None:
     """Export every response of SLUG, one row per response."""
     survey = _survey(slug)
-    exports.export_to_file(survey, fmt, output, lang or survey.base_language)
+    exports.export_to_file(survey, fmt, output, lang or survey.base_language, channel=channel)
     click.echo(f"{slug}: wrote {fmt} export to {output}")
 
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from forms.results import CategoryForm, QuoteForm
 
 from ..i18n import current_language
-from ..services import exports, report
+from ..services import bursts, exports, report
 from ..services import results as results_service
 from ..staff.lookup import survey_or_404 as _survey
 
@@ -20,7 +20,7 @@ def _filter_from_args() -> results_service.ResultFilter:
     args = request.args
     return results_service.ResultFilter.from_values(
         countries=args.getlist("country"), regions=args.getlist("region"),
-        cohorts=args.getlist("cohort"), languages=args.getlist("language"),
+        cohorts=args.getlist("cohort"), languages=args.getlist("language"), channels=args.getlist("channel"),
     )
 
 
@@ -29,7 +29,7 @@ def dashboard(slug: str):
     survey = _survey(slug)
     results = results_service.summarise(survey, _filter_from_args(), current_language())
     return render_template("results/dashboard.html", survey=survey, results=results,
-                           choices=results_service.filter_choices(survey))
+                           choices=results_service.filter_choices(survey), burst_rule=bursts.RULE)
 
 
 @bp.route("/preview")
@@ -55,14 +55,15 @@ def export(slug: str, fmt: str):
         abort(404)
     lang = current_language()
     label_headers = request.args.get("headers") == "labels"
-    name = exports.filename(survey, fmt, datetime.now(timezone.utc).strftime("%Y-%m-%d"))
+    channel = exports.channel_or_none(request.args.get("channel"))
+    name = exports.filename(survey, fmt, datetime.now(timezone.utc).strftime("%Y-%m-%d"), channel)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":
-        chunks = exports.iter_csv(survey, lang, label_headers)
-        exports.record_export(survey, fmt)
+        chunks = exports.iter_csv(survey, lang, label_headers, channel=channel)
+        exports.record_export(survey, fmt, channel)
         return Response(stream_with_context(chunks), mimetype="text/csv", headers=headers)
-    path = exports.xlsx_tempfile(survey, lang)
-    exports.record_export(survey, fmt)
+    path = exports.xlsx_tempfile(survey, lang, channel=channel)
+    exports.record_export(survey, fmt, channel)
     return Response(exports.iter_file(path), headers=headers,
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -1,7 +1,8 @@
 """CSV and XLSX exports of every response, streamed in pages so memory stays flat at any size.
 
-One row per response and one column per answer value (see docs/results.md for the layout).
-No names, e-mail addresses, invitation ids or tokens leave through an export.  Every text
+One row per response and one column per answer value (see docs/results.md for the layout),
+optionally only the responses of one channel (personal links or the open link).  No names,
+e-mail addresses, invitation ids, tokens or address hashes leave through an export.  Every text
 cell a spreadsheet could run as a formula is neutralised with a leading apostrophe.
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import bindparam, select
 
 from ..countries import country_name
 from ..extensions import db
-from ..models import Answer, Response, Survey
+from ..models import Answer, Response, ResponseChannel, Survey
 from ..questions import QuestionView, StoredAnswer
 from ..regions import region_name, region_of
 from . import audit
@@ -27,6 +28,7 @@ from .structure import survey_structure
 
 PAGE_SIZE = 1000
 FORMATS = ("csv", "xlsx")
+CHANNELS = (ResponseChannel.PERSONAL.value, ResponseChannel.OPEN.value)
 # Characters that make Excel, LibreOffice or Google Sheets read a cell as a formula or DDE call,
 # including their full-width forms, which some spreadsheets also accept.
 _FORMULA_START = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
@@ -79,14 +81,20 @@ def columns(survey: Survey, lang: str = "en") -> list[Column]:
     return unique
 
 
-def iter_rows(survey: Survey, lang: str = "en", label_headers: bool = False) -> Iterator[list[Any]]:
-    """Return rows: the header, then one per response, reading a page of responses at a time.
+def channel_or_none(value: str | None) -> str | None:
+    """A channel to export, from an untrusted argument: one of CHANNELS, or None for every response."""
+    return value if value in CHANNELS else None
+
+
+def iter_rows(survey: Survey, lang: str = "en", label_headers: bool = False,
+              channel: str | None = None) -> Iterator[list[Any]]:
+    """Return rows: the header, then one per response (of `channel` when given), a page of responses at a time.
 
     The survey's structure is read now, so the rows can be streamed after the request's commit.
     """
     questions = _questions(survey)
     labels = {q.id: {o.code: survey.text(o.label, lang) for o in q.choices} for q in questions}
-    return _rows(survey.id, columns(survey, lang), questions, labels, lang, label_headers)
+    return _rows(survey.id, columns(survey, lang), questions, labels, lang, label_headers, channel)
 
 
 _responses, _answers = Response.__table__.c, Answer.__table__.c
@@ -94,10 +102,11 @@ _responses, _answers = Response.__table__.c, Answer.__table__.c
 # not grow page by page.
 _RESPONSE_PAGE = (
     select(_responses.id, _responses.status, _responses.submitted_at, _responses.language, _responses.country,
-           _responses.cohort)
+           _responses.cohort, _responses.channel)
     .where(_responses.survey_id == bindparam("survey_id"), _responses.id > bindparam("after"))
     .order_by(_responses.id).limit(PAGE_SIZE)
 )
+_CHANNEL_PAGE = _RESPONSE_PAGE.where(_responses.channel == bindparam("channel"))
 # Answers of the page's id range (an index range scan); rows of other surveys' responses in the range
 # are dropped by the caller.
 _ANSWER_RANGE = select(_answers.response_id, _answers.question_id, _answers.item_code, _answers.option_code,
@@ -106,13 +115,14 @@ _ANSWER_RANGE = select(_answers.response_id, _answers.question_id, _answers.item
 
 
 def _rows(survey_id: int, cols: list[Column], questions: list[QuestionView], labels: dict[int, dict[str, str]],
-          lang: str, label_headers: bool) -> Iterator[list[Any]]:
+          lang: str, label_headers: bool, channel: str | None = None) -> Iterator[list[Any]]:
     yield [neutralise(c.label if label_headers else c.header) for c in cols]
     places: dict[str | None, tuple[str, str]] = {}  # country code -> (name, region name)
     nothing: tuple[StoredAnswer, ...] = ()
+    statement = _RESPONSE_PAGE if channel is None else _CHANNEL_PAGE
     last_id = 0
     while True:
-        page = db.session.execute(_RESPONSE_PAGE, {"survey_id": survey_id, "after": last_id}).all()
+        page = db.session.execute(statement, {"survey_id": survey_id, "after": last_id, "channel": channel}).all()
         if not page:
             return
         last_id = page[-1].id
@@ -133,7 +143,7 @@ def _rows(survey_id: int, cols: list[Column], questions: list[QuestionView], lab
                 response.id, response.status,
                 response.submitted_at.date().isoformat() if response.submitted_at else "",
                 response.language, response.country or "", place[0], place[1],
-                response.cohort if response.cohort is not None else "",
+                response.cohort if response.cohort is not None else "", response.channel,
             ]
             answers = stored[response.id]
             for question in questions:
@@ -141,9 +151,10 @@ def _rows(survey_id: int, cols: list[Column], questions: list[QuestionView], lab
             yield [neutralise(value) for value in row]
 
 
-def iter_csv(survey: Survey, lang: str = "en", label_headers: bool = False) -> Iterator[str]:
+def iter_csv(survey: Survey, lang: str = "en", label_headers: bool = False,
+             channel: str | None = None) -> Iterator[str]:
     """Return CSV text in chunks, with a byte-order mark so that Excel reads it as UTF-8."""
-    return _csv_chunks(iter_rows(survey, lang, label_headers))
+    return _csv_chunks(iter_rows(survey, lang, label_headers, channel))
 
 
 def _csv_chunks(rows: Iterator[list[Any]]) -> Iterator[str]:
@@ -159,14 +170,14 @@ def _csv_chunks(rows: Iterator[list[Any]]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def write_xlsx(survey: Survey, path: str, lang: str = "en") -> None:
+def write_xlsx(survey: Survey, path: str, lang: str = "en", channel: str | None = None) -> None:
     """Write the workbook in openpyxl's write-only mode: rows go to disk as they are made."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Responses")
-    for row in iter_rows(survey, lang):
+    for row in iter_rows(survey, lang, channel=channel):
         cells = []
         for value in row:
             if isinstance(value, str):
@@ -201,38 +212,41 @@ def iter_file(path: str, block: int = 64 * 1024) -> Iterator[bytes]:
         os.unlink(path)
 
 
-def xlsx_tempfile(survey: Survey, lang: str = "en") -> str:
+def xlsx_tempfile(survey: Survey, lang: str = "en", channel: str | None = None) -> str:
     fd, path = tempfile.mkstemp(suffix=".xlsx", prefix="survey-export-")
     os.close(fd)
     try:
-        write_xlsx(survey, path, lang)
+        write_xlsx(survey, path, lang, channel)
     except BaseException:
         os.unlink(path)
         raise
     return path
 
 
-def record_export(survey: Survey, fmt: str) -> None:
-    """Log who exported which survey in which format. Commit."""
-    audit.record("results.export", survey.id, format=fmt)
+def record_export(survey: Survey, fmt: str, channel: str | None = None) -> None:
+    """Log who exported which survey in which format (and channel, when only one). Commit."""
+    detail: dict[str, str] = {"format": fmt}
+    if channel is not None:
+        detail["channel"] = channel
+    audit.record("results.export", survey.id, **detail)
     db.session.commit()
 
 
-def export_to_file(survey: Survey, fmt: str, path: str, lang: str = "en") -> None:
+def export_to_file(survey: Survey, fmt: str, path: str, lang: str = "en", channel: str | None = None) -> None:
     """Write an export to a file (for the CLI) and log it. Commit."""
     if fmt == "csv":
         with open(path, "w", encoding="utf-8", newline="") as handle:
-            for chunk in iter_csv(survey, lang):
+            for chunk in iter_csv(survey, lang, channel=channel):
                 handle.write(chunk)
     elif fmt == "xlsx":
-        write_xlsx(survey, path, lang)
+        write_xlsx(survey, path, lang, channel)
     else:
         raise ValueError(f"unknown format {fmt!r}")
-    record_export(survey, fmt)
+    record_export(survey, fmt, channel)
 
 
-def filename(survey: Survey, fmt: str, when: str) -> str:
-    return f"{survey.slug}-responses-{when}.{fmt}"
+def filename(survey: Survey, fmt: str, when: str, channel: str | None = None) -> str:
+    return f"{survey.slug}-responses-{when}{'-' + channel if channel else ''}.{fmt}"
 
 
 __all__ = ["FORMATS", "columns", "export_to_file", "iter_csv", "iter_file", "iter_rows", "neutralise",

@@ -35,7 +35,7 @@ from ..models import (
     Survey,
 )
 from ..models.base import utcnow
-from . import audit, mailer, paging, tokens
+from . import audit, mailer, paging, participants, tokens
 
 log = logging.getLogger(__name__)
 
@@ -736,12 +736,20 @@ def get_batch(survey_id: int, batch_id: int) -> MailBatch | None:
 # --- one person ----------------------------------------------------------------------------------
 
 def resend(participant: Participant, actor: StaffUser | None = None) -> MailBatch | None:
-    """Send a failed or uncertain message again, or the invitation to someone never invited."""
-    if participant.opted_out_at is not None or participant.invitation is None:
+    """Send a failed or uncertain message again, or the invitation to someone never invited.
+
+    ParticipantGone if the person was removed or erased meanwhile.
+    """
+    participants.lock_participant_or_raise(participant)
+    invitation = db.session.execute(select(Invitation.id).where(Invitation.participant_id == participant.id)).first()
+    if participant.opted_out_at is not None or invitation is None:
+        db.session.rollback()
         return None
     last = db.session.execute(select(Delivery).where(Delivery.participant_id == participant.id)
-                              .order_by(Delivery.id.desc()).limit(1)).scalar_one_or_none()
+                              .order_by(Delivery.id.desc()).limit(1)
+                              .execution_options(populate_existing=True)).scalar_one_or_none()
     if last is not None and last.state in ACTIVE_STATES:
+        db.session.rollback()
         return None
     kind = last.kind if last is not None else DeliveryKind.INVITATION.value
     batch = MailBatch(survey_id=participant.survey_id, kind=kind, round=last.round if last else 0, total=1,
@@ -766,22 +774,23 @@ def resend(participant: Participant, actor: StaffUser | None = None) -> MailBatc
 
 
 def delete_invitation_data(participant: Participant) -> None:
-    """Erase one fellow's delivery history and personal link; a fresh link replaces it."""
-    survey_id = participant.survey_id
-    delivery_ids = set(db.session.execute(select(Delivery.id).where(Delivery.participant_id == participant.id))
+    """Erase one fellow's delivery history, outbox copies and personal link; a fresh link replaces it.
+
+    ParticipantGone if the person was removed or erased meanwhile (then nothing changes).
+    """
+    participants.lock_participant_or_raise(participant)
+    survey_id, participant_id = participant.survey_id, participant.id
+    delivery_ids = set(db.session.execute(select(Delivery.id).where(Delivery.participant_id == participant_id))
                        .scalars())
-    db.session.execute(delete(Delivery).where(Delivery.participant_id == participant.id))
-    if participant.invitation is not None:
-        db.session.delete(participant.invitation)
-        db.session.flush()
-    seed = tokens.new_seed()
-    db.session.add(Invitation(survey_id=survey_id, participant_id=participant.id, token_seed=seed,
-                              token_hash=tokens.hash_token(tokens.token_from_seed(seed)),
-                              optout_token_hash=tokens.hash_token(tokens.token_from_seed(seed, "optout"))))
-    audit.record("invitations.delete_data", survey_id, participant_id=participant.id,
+    db.session.execute(delete(Delivery).where(Delivery.participant_id == participant_id)
+                       .execution_options(synchronize_session=False))
+    db.session.execute(delete(Invitation).where(Invitation.participant_id == participant_id)
+                       .execution_options(synchronize_session=False))
+    db.session.execute(insert(Invitation), participants.invitation_rows(survey_id, [participant_id]))
+    audit.record("invitations.delete_data", survey_id, participant_id=participant_id,
                  deliveries=len(delivery_ids))
-    db.session.commit()
     mailer.remove_outbox_files(survey_id, delivery_ids)
+    db.session.commit()
 
 
 def find_by_optout_token(token: str) -> Invitation | None:

@@ -8,10 +8,11 @@ import smtplib
 import socket
 import tempfile
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from email import policy
 from email.parser import BytesHeaderParser
-from email.utils import make_msgid, parseaddr
+from email.utils import getaddresses, make_msgid, parseaddr
 from pathlib import Path
 
 from flask import current_app, render_template
@@ -322,7 +323,10 @@ def list_outbox(survey_id: int) -> list[OutboxFile]:
     for entry in os.scandir(directory):
         match = OUTBOX_NAME_RE.match(entry.name)
         if match and int(match.group(1)) == survey_id:
-            stat = entry.stat()
+            try:
+                stat = entry.stat()
+            except FileNotFoundError:  # deleted meanwhile (an erasure in another request)
+                continue
             files.append(OutboxFile(entry.name, int(match.group(2)), stat.st_size, stat.st_mtime))
     files.sort(key=lambda f: (f.modified, f.name), reverse=True)
     return files
@@ -373,7 +377,28 @@ def read_outbox(survey_id: int, name: str) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
-def remove_outbox_files(survey_id: int, delivery_ids: set[int]) -> None:
+def _recipients(path: Path) -> set[str]:
+    """The lower-cased addresses a written message went to (empty if it cannot be read)."""
+    try:
+        with path.open("rb") as handle:
+            headers = BytesHeaderParser(policy=policy.default).parse(handle)
+    except (OSError, ValueError):
+        return set()
+    return {addr.lower() for _name, addr in getaddresses([str(value) for value in headers.get_all("To", [])])}
+
+
+def remove_outbox_files(survey_id: int, delivery_ids: Collection[int] = (), addresses: Collection[str] = (),
+                        everything: bool = False) -> int:
+    """Delete a survey's outbox messages: those of these deliveries, those to these addresses, or all.
+
+    Matching by address too finds copies whose ledger row is already gone (a person removed before
+    and added again). Return how many files were deleted; OSError if one cannot be.
+    """
+    wanted_ids, wanted_addresses = set(delivery_ids), {a.lower() for a in addresses}
+    directory, count = _outbox_path(), 0
     for entry in list_outbox(survey_id):
-        if entry.delivery_id in delivery_ids:
-            (_outbox_path() / entry.name).unlink(missing_ok=True)
+        path = directory / entry.name
+        if everything or entry.delivery_id in wanted_ids or (wanted_addresses and _recipients(path) & wanted_addresses):
+            path.unlink(missing_ok=True)
+            count += 1
+    return count

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -25,7 +25,8 @@ from ..models import (
     SurveyState,
 )
 from ..models.base import utcnow
-from . import audit, totals
+from . import audit, bursts, mailer, totals
+from . import participants as participant_service
 
 # Fields exported from each row: an allow-list, so a column added later (a token hash, a seed)
 # never leaks into a download by default.
@@ -48,6 +49,10 @@ class PrivacyError(ValueError):
     """A privacy request that cannot be carried out, with a message for the user."""
 
 
+class ParticipantGone(PrivacyError):
+    """The person was erased or removed by someone else meanwhile; nothing was changed."""
+
+
 @dataclass(frozen=True)
 class ErasureReport:
     """What erase_participant() deleted: counts only, safe to log and show."""
@@ -59,6 +64,8 @@ class ErasureReport:
     deliveries: int
     invitations: int
     participants: int
+    outbox_messages: int = 0
+    uploads: int = 0
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,7 @@ class RetentionReport:
     responses_unlinked: int
     resume_links_removed: int
     texts_removed: int
+    outbox_messages: int
     dry_run: bool
 
     def counts(self) -> dict[str, int]:
@@ -209,20 +217,28 @@ def record_export(participant: Participant, actor: StaffUser | None, fmt: str = 
 
 
 def erase_participant(participant_id: int, actor: StaffUser | None) -> ErasureReport:
-    """Delete a participant with their invitation, ledger rows and any response linked to them. Commit.
+    """Delete a participant with everything linked to them in the survey, database and files. Commit.
 
-    Submitted responses to anonymous surveys are not linked to anyone, so they stay.
+    Their invitation, ledger rows and any response linked to them; the outbox copies of their
+    messages (by ledger row, and by address for copies whose row went earlier); and any pending
+    import upload that lists them. Files go before the commit, so a failure leaves the person
+    findable and the erasure can be run again. Submitted responses to anonymous surveys are not
+    linked to anyone, so they stay. PrivacyError if the person is already gone.
     """
     participant = db.session.get(Participant, participant_id)
-    if participant is None:
-        raise PrivacyError("no such participant")
-    survey_id = participant.survey_id
+    if participant is None or not participant_service.lock_participant(participant_id):
+        db.session.rollback()
+        raise ParticipantGone("this person has already been erased or removed")
+    db.session.refresh(participant)
+    survey_id, email = participant.survey_id, participant.email
     invitation_ids = list(db.session.execute(
         select(Invitation.id).where(Invitation.participant_id == participant_id)
     ).scalars())
     response_ids = list(db.session.execute(
         select(Response.id).where(Response.invitation_id.in_(invitation_ids))
     ).scalars()) if invitation_ids else []
+    delivery_ids = set(db.session.execute(
+        select(Delivery.id).where(Delivery.participant_id == participant_id)).scalars())
     totals.subtract_responses(response_ids)
     answers = db.session.execute(
         delete(Answer).where(Answer.response_id.in_(response_ids)).execution_options(synchronize_session=False)
@@ -242,11 +258,31 @@ def erase_participant(participant_id: int, actor: StaffUser | None) -> ErasureRe
     participants = db.session.execute(
         delete(Participant).where(Participant.id == participant_id).execution_options(synchronize_session=False)
     ).rowcount
-    report = ErasureReport(participant_id, survey_id, responses, answers, deliveries, invitations, participants)
+    try:
+        outbox = mailer.remove_outbox_files(survey_id, delivery_ids, addresses={email})
+        uploads = participant_service.discard_uploads_holding(email)
+    except OSError as exc:
+        db.session.rollback()
+        raise PrivacyError(f"a file holding this person could not be deleted ({exc.strerror}); "
+                           "nothing was erased") from None
+    report = ErasureReport(participant_id, survey_id, responses, answers, deliveries, invitations, participants,
+                           outbox, uploads)
     audit.record("participant.erased", survey_id, actor=actor, participant_id=participant_id,
                  responses=responses, answers=answers, deliveries=deliveries, invitations=invitations)
     db.session.commit()
+    # A message the mail worker was writing at that very moment lands after the first pass.
+    mailer.remove_outbox_files(survey_id, delivery_ids)
+    _truncate_sqlite_log()
     return report
+
+
+def _truncate_sqlite_log() -> None:
+    """On SQLite, fold the write-ahead log into the database and empty it: its older frames still
+    hold erased rows (the database file itself overwrites them: PRAGMA secure_delete). Best effort:
+    a reader holding an old snapshot keeps the log until the next checkpoint."""
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.session.commit()
 
 
 def set_retention(survey: Survey, days: int | None, actor: StaffUser | None) -> None:
@@ -307,6 +343,7 @@ def _retention_counts(survey: Survey) -> dict[str, int]:
         "resume_links_removed": count(select(func.count(Response.id)).where(
             Response.survey_id == survey.id, Response.resume_token_hash.is_not(None))),
         "texts_removed": count(select(func.count(Answer.id)).where(_unapproved_text_filter(survey.id))),
+        "outbox_messages": len(mailer.list_outbox(survey.id)),
     }
 
 
@@ -337,11 +374,32 @@ def _erase_survey_personal_data(survey: Survey) -> None:
     totals.rebuild(survey.id)
 
 
+def clear_address_hashes(now: datetime | None = None, dry_run: bool = False) -> int:
+    """Clear the address hash of open-link responses once it has served; return how many (a dry run only counts). Commit.
+
+    A hash is kept bursts.HASH_KEPT_FOR after its response was submitted (or started, if never
+    submitted), and not beyond the survey's retention: once that is due, every hash of the survey goes.
+    """
+    now = now or utcnow()
+    with_retention = db.session.execute(select(Survey).where(Survey.retention_days.is_not(None))).scalars()
+    expired = [survey.id for survey in with_retention if (due := retention_due(survey, now)) is not None and due <= now]
+    condition = Response.client_hash.is_not(None) & (
+        (func.coalesce(Response.submitted_at, Response.started_at) < now - bursts.HASH_KEPT_FOR)
+        | Response.survey_id.in_(expired))
+    if dry_run:
+        return int(db.session.execute(select(func.count(Response.id)).where(condition)).scalar_one())
+    cleared = db.session.execute(update(Response).where(condition).values(client_hash=None)
+                                 .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return cleared
+
+
 def erase_expired(now: datetime | None = None, dry_run: bool = False) -> list[RetentionReport]:
     """Erase the personal data of every closed survey whose retention period has passed.
 
     One commit per survey, each with its "retention.erased" audit event; a dry run only counts.
-    Surveys with nothing left to erase are skipped.
+    Surveys with nothing left to erase are skipped. The survey's outbox copies go with it.
+    Uploaded import files expire separately: participants.expire_uploads().
     """
     now = now or utcnow()
     reports: list[RetentionReport] = []
@@ -359,8 +417,11 @@ def erase_expired(now: datetime | None = None, dry_run: bool = False) -> list[Re
                                  **counts)
         if not dry_run:
             _erase_survey_personal_data(survey)
+            mailer.remove_outbox_files(survey.id, everything=True)  # before the commit, as in erase_participant
             audit.record("retention.erased", survey.id, actor=None, retention_days=survey.retention_days,
                          **counts)
             db.session.commit()
         reports.append(report)
+    if reports and not dry_run:
+        _truncate_sqlite_log()
     return reports

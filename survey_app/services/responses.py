@@ -15,10 +15,19 @@ from sqlalchemy import Insert, Integer, String, bindparam, case, delete, func, i
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
-from ..models import Answer, Invitation, InvitationStatus, Participant, Response, ResponseStatus, Survey
+from ..models import (
+    Answer,
+    Invitation,
+    InvitationStatus,
+    Participant,
+    Response,
+    ResponseChannel,
+    ResponseStatus,
+    Survey,
+)
 from ..models.base import utcnow
 from ..questions import AnswerRow, QuestionView, StoredAnswer, group_by_question, storable_text
-from . import tokens, totals
+from . import bursts, tokens, totals
 from .structure import SURVEY_REF_COLUMNS, SectionView, SurveyRef, SurveyStructure
 
 
@@ -146,10 +155,16 @@ def mark_opened(invitation: InvitationRef | None, anonymous: bool = False) -> No
     db.session.commit()
 
 
-def start_open_response(survey: Survey, language: str) -> tuple[Response, str]:
-    """Create a response for an open-link respondent and return it with its resume token. Commit."""
+def start_open_response(survey: Survey, language: str, client_address: str | None) -> tuple[Response, str]:
+    """Create a response for an open-link respondent and return it with its resume token. Commit.
+
+    The response is marked as the open channel and, unless the survey is anonymous, carries a keyed
+    hash of the client's address (see services/bursts.py), never the address.
+    """
     token = tokens.new_resume_token()
-    response = Response(survey_id=survey.id, resume_token_hash=tokens.hash_token(token), language=language)
+    hashed = None if survey.anonymous or not client_address else bursts.client_hash(survey.id, client_address)
+    response = Response(survey_id=survey.id, resume_token_hash=tokens.hash_token(token), language=language,
+                        channel=ResponseChannel.OPEN.value, client_hash=hashed)
     db.session.add(response)
     db.session.commit()
     return response, token
@@ -179,7 +194,8 @@ def _first_save(link: RespondentLink, language: str, values: dict[str, Any],
            "status": ResponseStatus.PARTIAL.value, "started_at": started, "updated_at": started,
            # Anonymous surveys copy nothing from the participant onto the response.
            "country": None if anonymous else invitation.country,
-           "cohort": None if anonymous else invitation.cohort, "last_section": 0, **values}
+           "cohort": None if anonymous else invitation.cohort, "last_section": 0,
+           "channel": ResponseChannel.PERSONAL.value, **values}
     response_id = db.session.execute(
         _insert_unless_present(_responses).values(row).returning(_responses.c.id)).scalar()
     if response_id is None:

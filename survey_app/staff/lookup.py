@@ -1,7 +1,7 @@
 """Look-ups shared by every staff blueprint that works on one survey."""
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, request
 
 from ..models import Participant, Survey
 from ..services import participants as participant_service
@@ -20,5 +20,16 @@ def participant_or_404(survey: Survey, participant_id: int) -> Participant:
     """Return the participant named in the URL if they belong to this survey, or answer 404."""
     participant = participant_service.get_participant(survey.id, participant_id)
     if participant is None:
+        abort(404)
+    return participant
+
+
+def participant_or_gone(survey: Survey, participant_id: int) -> Participant | None:
+    """Like participant_or_404, but a POST about someone who no longer exists gets None, so the view
+    can say they were removed or erased meanwhile (a double-submitted Remove, two staff at once).
+    Someone in another survey is still a 404."""
+    participant = participant_service.get_participant(survey.id, participant_id)
+    if participant is None and (request.method != "POST"
+                                or participant_service.participant_survey_id(participant_id) is not None):
         abort(404)
     return participant

@@ -165,7 +165,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     """Serve the real app on 127.0.0.1 (ephemeral port) from a file SQLite database."""
     tmp = tmp_path_factory.mktemp("live")
     app = make_app(f"sqlite:///{tmp / 'live.db'}", tmp, TOKEN_GUESS_LIMIT="10000 per minute",
-                   LOGIN_LIMIT="10000 per minute")
+                   LOGIN_LIMIT="10000 per minute", OPEN_LINK_LIMIT="10000 per minute")
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["BASE_URL"] = url

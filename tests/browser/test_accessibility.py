@@ -64,6 +64,22 @@ def _open_link_started(page, server, lang):
     page.wait_for_url(re.compile(r"new=1"))
 
 
+def _open_link_refused(page, server, lang):
+    """Past OPEN_LINK_LIMIT a fellow pressing Start now gets the page saying when to try again."""
+    limit = server.app.config["OPEN_LINK_LIMIT"]
+    server.app.config["OPEN_LINK_LIMIT"] = "1 per 10 minutes"  # a counter of its own: the others are untouched
+    try:
+        for _ in range(2):
+            page.goto(f"{server.url}/survey/legacy-projects")
+            page.get_by_role("button", name=ui(server, lang, "Start now")).click()
+            page.wait_for_load_state()
+            if page.locator("[data-retry-minutes]").count():
+                break
+    finally:
+        server.app.config["OPEN_LINK_LIMIT"] = limit
+    assert page.locator("[data-retry-minutes]").count() == 1
+
+
 def _csrf_expired(page, server, lang):
     """The page outlives its CSRF token while the fellow types: it comes back with all answers kept."""
     page.goto(f"{server.url}/s/{server.invite('all-types', lang)}/3")
@@ -101,6 +117,7 @@ RESPONDENT_PAGES = {
     "optout": lambda page, server, lang: page.goto(f"{server.url}/optout/{server.optout_token(language=lang)}"),
     "optout-one-click": lambda page, server, lang: page.goto(
         f"{server.url}/optout/{server.optout_token(language=lang)}/one-click"),
+    "open-link-refused": _open_link_refused,
     "closed": _get("/survey/legacy-closed"),
     "not-yet-open": _get("/survey/legacy-soon"),
 }

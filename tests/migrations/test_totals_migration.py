@@ -9,11 +9,12 @@ from sqlalchemy import inspect, insert
 
 from survey_app.dev.generate import Answerer
 from survey_app.extensions import db
-from survey_app.models import Answer, Response
+from survey_app.models import Answer
 from survey_app.models.base import utcnow
 from survey_app.services import surveys as survey_service
 from survey_app.services import totals
 from tests.conftest import LEGACY_SURVEY, make_app
+from tests.migrations.tables import insert_response_then
 from tests.results.test_totals import snapshot
 
 BEFORE_TOTALS = "ab8e1a7ae4ce"
@@ -27,14 +28,12 @@ def _check_fill(database_url: str, tmp_path) -> None:
         answerer = Answerer(survey, random.Random(3))  # nosec B311 - test data
         for n in range(40):
             complete = n % 4 != 0
-            response = Response(survey_id=survey.id, status="complete" if complete else "partial",
-                                country=["KE", "EG", None][n % 3], cohort=[2010, None][n % 2],
-                                language=["en", "ar"][n % 2], submitted_at=utcnow() if complete else None)
-            db.session.add(response)
-            db.session.flush()
+            response_id = insert_response_then(
+                survey_id=survey.id, status="complete" if complete else "partial", country=["KE", "EG", None][n % 3],
+                cohort=[2010, None][n % 2], language=["en", "ar"][n % 2], submitted_at=utcnow() if complete else None)
             db.session.execute(insert(Answer), [
                 {"response_id": r, "question_id": q, "item_code": i, "option_code": o, "number": n, "text": t}
-                for r, q, i, o, n, t in answerer.answers(response.id, "KE", 2010, "en")])
+                for r, q, i, o, n, t in answerer.answers(response_id, "KE", 2010, "en")])
         db.session.commit()
         survey_id = survey.id
         db.session.remove()

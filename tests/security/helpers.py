@@ -83,6 +83,14 @@ def submit(client, prefix: str):
     return client.post(f"{prefix}/submit", data={"csrf_token": csrf_from(page.data)})
 
 
+def post_login(client, email, password, address="127.0.0.1", next_url=None, headers=None):
+    """Sign in through the real form from one client address (REMOTE_ADDR), CSRF on."""
+    page = client.get("/staff/login", environ_base={"REMOTE_ADDR": address})
+    url = "/staff/login" + (f"?next={next_url}" if next_url is not None else "")
+    return client.post(url, data={"email": email, "password": password, "csrf_token": csrf_from(page.data)},
+                       environ_base={"REMOTE_ADDR": address}, headers=headers or {})
+
+
 def random_token() -> str:
     return secrets.token_urlsafe(18)
 

@@ -13,6 +13,7 @@ from survey_app.extensions import db
 from survey_app.models import StaffSession, StaffUser
 from survey_app.services import staff as staff_service
 from tests.conftest import STAFF_PASSWORD, csrf_from, make_app
+from tests.security.helpers import post_login as _post_login
 
 GOOD_PASSWORD = "violet-harbour-lantern-42"
 SESSION_COOKIE = "session"
@@ -21,13 +22,6 @@ SESSION_COOKIE = "session"
 def _session_cookie(client) -> str | None:
     cookie = client.get_cookie(SESSION_COOKIE)
     return cookie.value if cookie else None
-
-
-def _post_login(client, email, password, address="127.0.0.1", next_url=None):
-    page = client.get("/staff/login", environ_base={"REMOTE_ADDR": address})
-    url = "/staff/login" + (f"?next={next_url}" if next_url is not None else "")
-    return client.post(url, data={"email": email, "password": password, "csrf_token": csrf_from(page.data)},
-                       environ_base={"REMOTE_ADDR": address})
 
 
 # --- password policy and hashing -------------------------------------------------------------
@@ -128,15 +122,19 @@ def app_overrides():
     return {"LOGIN_LIMIT": "3 per minute", "RATELIMIT_STORAGE_URI": "memory://"}
 
 
-def test_login_throttled_per_account_across_addresses(app, make_staff):
+def test_strangers_failures_never_block_the_right_password_from_another_address(app, make_staff):
+    """A stranger who knows a staff e-mail cannot lock its holder out (it could, keyed by e-mail)."""
     email = make_staff()
-    client = app.test_client()
-    for n in range(3):
-        assert _post_login(client, email, "wrong-password-xx", address=f"10.0.0.{n + 1}").status_code == 200
-    # A fourth address, and even the right password: the account is resting.
-    assert _post_login(client, email, STAFF_PASSWORD, address="10.0.0.99").status_code == 429
+    stranger = app.test_client()
+    for _ in range(3):
+        assert _post_login(stranger, email, "wrong-password-xx", address="10.0.0.1").status_code == 200
+    # The stranger's address is refused now, even with the right password ...
+    refused = _post_login(stranger, email, STAFF_PASSWORD, address="10.0.0.1")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    # ... while the holder, from their own address, signs in at once.
+    assert _post_login(app.test_client(), email, STAFF_PASSWORD, address="10.0.0.99").status_code == 302
     # Another account from a fresh address is unaffected.
-    assert _post_login(client, make_staff(), STAFF_PASSWORD, address="10.0.1.1").status_code == 302
+    assert _post_login(app.test_client(), make_staff(), STAFF_PASSWORD, address="10.0.1.1").status_code == 302
 
 
 def test_login_throttled_per_address_across_accounts(app, make_staff):

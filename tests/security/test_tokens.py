@@ -168,6 +168,60 @@ def test_guessing_shares_one_budget_across_link_pages(app, make_survey, make_inv
     assert fellow.get(f"/s/{good}/1", environ_base=other).status_code == 200
 
 
+def _optout_token(app, personal_token: str) -> str:
+    """Give the invitation of `personal_token` its opt-out link, as sending does, and return its token."""
+    from sqlalchemy import select
+
+    from survey_app.models import Invitation
+
+    with app.app_context():
+        invitation = db.session.execute(
+            select(Invitation).where(Invitation.token_hash == tokens.hash_token(personal_token))).scalar_one()
+        token = tokens.token_from_seed(invitation.token_seed, "optout")
+        invitation.optout_token_hash = tokens.hash_token(token)
+        db.session.commit()
+    return token
+
+
+def test_optout_guesses_share_the_one_budget_of_link_guesses(app, make_survey, make_invitation):
+    survey_id = make_survey()
+    good = make_invitation(survey_id)
+    optout = _optout_token(app, good)
+    client = app.test_client()
+    guesser = {"REMOTE_ADDR": "10.3.3.3"}
+    assert client.get(f"/optout/{random_token()}", environ_base=guesser).status_code == 404
+    assert client.post(f"/optout/{random_token()}/one-click", data={"List-Unsubscribe": "One-Click"},
+                       environ_base=guesser).status_code == 404
+    assert client.get(f"/s/{random_token()}", environ_base=guesser).status_code == 404
+    # The budget (3) is spent across the three kinds of link: now every token page refuses this address.
+    for path in (f"/r/{random_token()}/1", f"/s/{good}", f"/optout/{optout}", f"/optout/{optout}/one-click"):
+        refused = client.get(path, environ_base=guesser)
+        assert refused.status_code == 429, path
+    assert client.post(f"/optout/{optout}/one-click", data={"List-Unsubscribe": "One-Click"},
+                       environ_base=guesser).status_code == 429
+    page = refused.data.decode()
+    assert "You can try again in 1 minute." in page and 'data-retry-minutes="1"' in page
+    # Another address is unaffected, and the person is still on the list: the refused one-click did nothing.
+    other = {"REMOTE_ADDR": "10.3.3.4"}
+    assert client.get(f"/optout/{optout}", environ_base=other).status_code == 200
+    assert client.get(f"/s/{good}", environ_base=other).status_code in {200, 302}
+    with app.app_context():
+        from survey_app.models import Participant
+
+        assert db.session.execute(text("SELECT opted_out_at FROM participants")).scalar() is None
+        assert db.session.query(Participant).count() == 1
+
+
+def test_answer_link_guesses_also_close_the_optout_pages(app, make_survey, make_invitation):
+    survey_id = make_survey()
+    optout = _optout_token(app, make_invitation(survey_id))
+    client = app.test_client()
+    guesser = {"REMOTE_ADDR": "10.3.3.5"}
+    for _ in range(3):
+        assert client.get(f"/s/{random_token()}", environ_base=guesser).status_code == 404
+    assert client.get(f"/optout/{optout}", environ_base=guesser).status_code == 429
+
+
 def test_token_shape_is_checked_before_the_database(ctx):
     for bad in ("", "short", "x" * 65, "a/b" * 8, "tok'en--" * 3, "%00" * 8):
         assert find_link("s", bad) is None

@@ -16,7 +16,7 @@ from .disclosure import (
     suppress_small_groups,
     withheld_groups,
 )
-from .filters import ResultFilter
+from .filters import CHANNEL_NAMES, CHANNELS, ResultFilter
 from .review import (
     ResultsError,
     TextAnswer,
@@ -33,6 +33,7 @@ from .review import (
 from .summary import CrossTab, CrossTabColumn, StatusCounts, SurveyResults, filter_choices, status_counts, summarise
 
 __all__ = [
+    "CHANNELS", "CHANNEL_NAMES",
     "CrossTab", "CrossTabColumn", "Disclosure", "Groups", "MatrixRow", "NumberSummary", "OptionCount",
     "QuestionResult", "Quote", "RankItem", "ResultFilter", "ResultsError", "StatusCounts", "SurveyResults",
     "TextAnswer", "TextPage", "approved_quotes", "complete_condition", "consent_question", "disclosure_rules",

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from ...extensions import db
 from ...models import NO_COHORT, Response, ResponseStatus, ResponseTotal, Survey
 from ...regions import region_of
-from .filters import ResultFilter
+from .filters import CHANNELS, ResultFilter
 
 UNKNOWN_COUNTRY = "unknown"
 
@@ -33,6 +33,7 @@ class Groups:
     countries: dict[str | None, int]
     cohorts: dict[int | None, int]
     languages: dict[str, int]
+    channels: dict[str, int]
     latest: datetime | None
     n: int
     first: datetime | None
@@ -68,7 +69,14 @@ def group_counts(survey_id: int, filter_: ResultFilter | None = None) -> Groups:
             n += count
             first = min(first, first_at) if first and first_at else first or first_at
             last = max(last, last_at) if last and last_at else last or last_at
-    return Groups(dict(countries), dict(cohorts), dict(languages), latest, n, first, last)
+    return Groups(dict(countries), dict(cohorts), dict(languages), channel_counts(survey_id), latest, n, first, last)
+
+
+def channel_counts(survey_id: int) -> dict[str, int]:
+    """Complete responses per channel: the running totals hold no channel, so an index-only count."""
+    return dict(db.session.execute(  # type: ignore[arg-type]
+        select(Response.channel, func.count()).where(complete_condition(survey_id)).group_by(Response.channel)
+    ).all())
 
 
 def scan_group_counts(survey_id: int, filter_: ResultFilter | None = None) -> Groups:
@@ -85,7 +93,8 @@ def scan_group_counts(survey_id: int, filter_: ResultFilter | None = None) -> Gr
     ).one()
     latest = db.session.execute(
         select(func.max(Response.submitted_at)).where(complete_condition(survey_id))).scalar()
-    return Groups(by(Response.country), by(Response.cohort), by(Response.language), latest, n, first, last)
+    return Groups(by(Response.country), by(Response.cohort), by(Response.language), by(Response.channel), latest, n,
+                  first, last)
 
 
 def withheld_groups(counts: Mapping[Any, int], minimum: int, always: frozenset[Any] | set[Any] = frozenset()) -> set[Any]:
@@ -113,6 +122,7 @@ class Disclosure:
     regions: frozenset[str]
     cohorts: frozenset[int]
     languages: frozenset[str]
+    channels: frozenset[str] = frozenset()
 
 
 def disclosure_rules(survey: Survey, groups: Groups | None = None) -> Disclosure:
@@ -144,6 +154,10 @@ def disclosure_rules(survey: Survey, groups: Groups | None = None) -> Disclosure
                           if r not in withheld_groups(region_counts, minimum) and r != UNKNOWN_COUNTRY),
         cohorts=frozenset(c for c in cohorts if c is not None and c not in withheld_groups(cohorts, minimum, always={None})),
         languages=frozenset(lang for lang in languages if lang not in withheld_groups(languages, minimum)),
+        # Responses whose channel is unknown count as a group of their own, so that "all minus one
+        # channel" never reveals a small other channel.
+        channels=frozenset(c for c in groups.channels
+                           if c in CHANNELS and c not in withheld_groups(groups.channels, minimum)),
     )
 
 
@@ -151,7 +165,8 @@ def suppress_small_groups(survey: Survey, filter_: ResultFilter, rules: Disclosu
     """Return why results for this filter are withheld, or '' when they may be shown."""
     minimum = survey.min_group_size
     if (set(filter_.countries) - rules.countries or set(filter_.regions) - rules.regions
-            or set(filter_.cohorts) - rules.cohorts or set(filter_.languages) - rules.languages):
+            or set(filter_.cohorts) - rules.cohorts or set(filter_.languages) - rules.languages
+            or set(filter_.channels) - rules.channels):
         return (f"Results are not shown for groups with fewer than {minimum} complete responses (or for "
                 "groups whose figures would reveal such a group by subtraction), so that no one can be "
                 "identified from their answers. Choose a wider group.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flask_babel import force_locale
@@ -19,18 +19,20 @@ from ...extensions import db
 from ...models import Invitation, InvitationStatus, Participant, Response, ResponseStatus, Survey
 from ...questions import QuestionResult, QuestionTally, QuestionView, SummaryContext, percent
 from ...regions import REGION_NAMES, region_name, region_of
+from .. import bursts
 from ..structure import survey_structure
 from . import tallies
 from .disclosure import (
     UNKNOWN_COUNTRY,
     Disclosure,
+    channel_counts,
     disclosure_rules,
     group_counts,
     scan_group_counts,
     suppress_small_groups,
     withheld_groups,
 )
-from .filters import ResultFilter
+from .filters import CHANNEL_NAMES, CHANNELS, ResultFilter
 
 
 @dataclass
@@ -84,6 +86,8 @@ class SurveyResults:
     period_end: datetime | None
     latest_submission: datetime | None
     data_version: str
+    # Addresses that sent many open-link responses in this view (services/bursts.py); counts and times only.
+    bursts: list[bursts.Burst] = field(default_factory=list)
 
 
 def status_counts(survey_id: int, completed: int, filter_: ResultFilter | None = None) -> StatusCounts:
@@ -120,9 +124,11 @@ def summarise(survey: Survey, filter_: ResultFilter | None = None, lang: str = "
     from_totals forces one or the other.
     """
     filter_ = filter_ or ResultFilter()
+    counted_filter = _without_every_channel(survey.id, filter_)
     if from_totals is None:
-        from_totals = filter_.totals_suffice
-    groups = group_counts(survey.id, filter_) if from_totals else scan_group_counts(survey.id, filter_)
+        from_totals = counted_filter.totals_suffice
+    groups = (group_counts(survey.id, counted_filter) if from_totals
+              else scan_group_counts(survey.id, counted_filter))
     rules = disclosure_rules(survey, groups)
     reason = suppress_small_groups(survey, filter_, rules, groups.n)
     results = SurveyResults(
@@ -136,8 +142,9 @@ def summarise(survey: Survey, filter_: ResultFilter | None = None, lang: str = "
     )
     if reason:
         return results
+    results.bursts = bursts.find_bursts(survey.id, filter_.response_conditions())
     questions = list(survey_structure(survey).questions.values())
-    counted = (tallies.from_totals if from_totals else tallies.by_counting)(survey.id, filter_)
+    counted = (tallies.from_totals if from_totals else tallies.by_counting)(survey.id, counted_filter)
     context = SummaryContext(lang=lang, text=lambda texts: survey.text(texts, lang), rules=rules)
     with force_locale(lang):
         for question in questions:
@@ -147,9 +154,20 @@ def summarise(survey: Survey, filter_: ResultFilter | None = None, lang: str = "
         question = crosstab_question(questions)
         if question is not None:
             by_country = (tallies.countries_from_totals if from_totals else tallies.countries_by_counting)(
-                survey.id, question.id, filter_)
+                survey.id, question.id, counted_filter)
             results.crosstab = crosstab(survey, question, by_country, lang)
     return results
+
+
+def _without_every_channel(survey_id: int, filter_: ResultFilter) -> ResultFilter:
+    """The same filter without its channels when they include every channel with complete responses.
+
+    Such a channel filter changes no figure, so the running totals can still answer it; only a
+    filter that leaves a channel out needs the counting path.
+    """
+    if filter_.channels and set(filter_.channels) >= set(channel_counts(survey_id)):
+        return replace(filter_, channels=())
+    return filter_
 
 
 def data_version(survey: Survey, completed: int, latest: datetime | None) -> str:
@@ -207,4 +225,5 @@ def filter_choices(survey: Survey) -> dict[str, list[tuple[str, str]]]:
         "regions": [(code, name) for code, name in REGION_NAMES.items() if code in rules.regions],
         "cohorts": [(str(c), str(c)) for c in sorted(rules.cohorts)],
         "languages": [(lang, lang) for lang in sorted(rules.languages)],
+        "channels": [(channel, CHANNEL_NAMES[channel]) for channel in CHANNELS if channel in rules.channels],
     }
