@@ -54,7 +54,7 @@ _FIXED_COLUMNS = (
     Column("response_id", "Response"), Column("status", "Status"), Column("submitted_on", "Submitted on"),
     Column("language", "Language"), Column("respondent_country", "Country code"),
     Column("respondent_country_name", "Country"), Column("respondent_region", "World region"),
-    Column("respondent_cohort", "Cohort year"),
+    Column("respondent_cohort", "Cohort year"), Column("channel", "Channel (personal link, open link)"),
 )
 
 
