@@ -92,13 +92,6 @@ class Server:
     def url(self, path: str) -> str:
         return f"http://{HOST}:{self.port}{path}"
 
-    def worker_pids(self) -> list[int]:
-        if self.process is None:
-            return []
-        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.process.pid)], capture_output=True,
-                             text=True).stdout
-        return [int(p) for p in out.split()]
-
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -194,8 +187,3 @@ def machine() -> dict[str, str]:
         "PostgreSQL": tool_version(["psql", "--version"]) if shutil.which("psql") else "server on 127.0.0.1:5432",
     }
 
-
-def peak_rss_mb_of_children() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
