@@ -25,11 +25,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .common import (BENCH, BIN, HOST, PG_ADMIN, ROOT, Server, app_env, machine, median, pg_database_url, wrk,
-                     write_tokens)
+from .common import (BENCH, BIN, HOST, PG_ADMIN, ROOT, Server, app_env, load_average, machine, median,
+                     pg_database_url, wrk, write_tokens)
 
 SAVE_LUA = BENCH / "lua" / "save.lua"
 NOTES = BENCH / "NOTES.md"  # what the measures mean; appended to the full run's RESULTS.md
@@ -56,12 +57,13 @@ class Plan:
     sizes: tuple[int, ...] = (300, 1_000, 10_000, 100_000)  # results measured at each; the last is the large
     small: int = 1_000  # the size that time(largest) is divided by
     csv_size: int = 100_000
+    parallel_measures: int = 1  # results measures run at once (each in its own process)
 
     @classmethod
     def quick(cls) -> "Plan":
         """One round of everything on tiny sizes: checks the harness, measures nothing."""
         return cls(runs=1, wrk_seconds=1, connections=4, pool=300, mails=50, sizes=(50, 200), small=50,
-                   csv_size=200, budget=60.0)
+                   csv_size=200, budget=60.0, parallel_measures=2)
 
 
 @dataclass
@@ -341,18 +343,29 @@ class Bench:
         once = [(what, size) for size in self.plan.sizes if size not in (small, large)
                 for what in ("dashboard", "pdf")]
         measured: dict[tuple[str, int], list[dict]] = {}
-        for run in range(self.plan.runs):
-            for what, size in every + (once if run == 0 else []):
-                instance = self.work / f"report-{what}-{size}"
-                instance.mkdir(exist_ok=True)
-                cmd = [str(BIN / "python"), "-m", "bench.results_cost", "measure", str(dbs[size]), str(instance),
-                       what]
-                self.command(cmd)
-                done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
-                if done.returncode != 0:
-                    raise RuntimeError(f"results_cost {what} {size}: {done.stderr[-500:]}")
-                measured.setdefault((what, size), []).append(json.loads(done.stdout.strip().splitlines()[-1]))
-            self.log(f"results round {run + 1} done")
+
+        def measure_command(what: str, size: int) -> list[str]:
+            instance = self.work / f"report-{what}-{size}"
+            instance.mkdir(exist_ok=True)
+            cmd = [str(BIN / "python"), "-m", "bench.results_cost", "measure", str(dbs[size]), str(instance), what]
+            self.command(cmd)
+            return cmd
+
+        def run_measure(cmd: list[str]) -> dict:
+            done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+            if done.returncode != 0:
+                raise RuntimeError(f"{shlex.join(cmd[1:])}: {done.stderr[-500:]}")
+            return json.loads(done.stdout.strip().splitlines()[-1])
+
+        # One process at a time, so none competes with another for the cores; the smoke run, whose
+        # numbers mean nothing, runs two at a time to keep CI short.
+        with ThreadPoolExecutor(max_workers=self.plan.parallel_measures) as pool:
+            for run in range(self.plan.runs):
+                todo = every + (once if run == 0 else [])
+                commands = [measure_command(what, size) for what, size in todo]
+                for key, result in zip(todo, pool.map(run_measure, commands)):
+                    measured.setdefault(key, []).append(result)
+                self.log(f"results round {run + 1} done")
         for what, label in (("dashboard", "Dashboard aggregation (results.summarise)"),
                             ("pdf", "PDF report (report.render_pdf_bytes)")):
             for size in self.plan.sizes:
@@ -583,6 +596,8 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:
                 traceback.print_exc()
                 bench.hole(f"stage {name}", f"{type(exc).__name__}: {exc}")
+        # The machine is shared: the load at the end says whether someone else's work ran beside ours.
+        facts["load average at end"] = load_average()
         bench.write(facts, started, args.quick)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -156,6 +156,12 @@ def tool_version(cmd: list[str]) -> str:
     return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr) else "?"
 
 
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages: on a shared machine, how much else was running."""
+    path = Path("/proc/loadavg")
+    return " ".join(path.read_text().split()[:3]) if path.exists() else "?"
+
+
 def machine() -> dict[str, str]:
     """The facts a reader needs to compare this run with theirs."""
     cpu = "unknown"
@@ -174,12 +180,11 @@ def machine() -> dict[str, str]:
                 break
     except OSError:
         pass
-    load = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
     return {
         "cores (nproc)": str(os.cpu_count()),
         "CPU": cpu,
         "memory": memory,
-        "load average at start": load,
+        "load average at start": load_average(),
         "OS": platform.platform(),
         "Python": platform.python_version(),
         "gunicorn": tool_version([str(BIN / "gunicorn"), "--version"]),
