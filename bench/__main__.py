@@ -336,7 +336,9 @@ class Bench:
             cmd = [str(BIN / "python"), "-m", "bench.results_cost", "build", str(data_dir), *map(str, missing)]
             self.command(cmd)
             self.log(f"generating {', '.join(f'{n:,}' for n in missing)} responses once (cached in {data_dir})")
-            subprocess.run(cmd, cwd=ROOT, check=True, timeout=900, capture_output=True)
+            done = subprocess.run(cmd, cwd=ROOT, timeout=900, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"results_cost build: {done.stderr[-500:]}")
         # What each round measures: the ratio pairs every round; the other sizes once.
         every = [("dashboard", small), ("dashboard", large), ("pdf", small), ("pdf", large), ("csv", 0),
                  ("csv", csv_size)]
