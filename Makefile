@@ -7,7 +7,7 @@ PORT ?= 5000
 export FLASK_APP := survey_app
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test test-sqlite test-postgres bench install translations extract-messages update-messages lint clean
+.PHONY: run test test-sqlite test-postgres bench bench-smoke install translations extract-messages update-messages lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test-postgres: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# One round of every bench stage on tiny sizes (about a minute): fails when the harness is broken.
+bench-smoke: install
+	$(BIN)/python -m bench --quick
 
 extract-messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o survey_app/translations/messages.pot .

@@ -92,13 +92,6 @@ class Server:
     def url(self, path: str) -> str:
         return f"http://{HOST}:{self.port}{path}"
 
-    def worker_pids(self) -> list[int]:
-        if self.process is None:
-            return []
-        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.process.pid)], capture_output=True,
-                             text=True).stdout
-        return [int(p) for p in out.split()]
-
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -163,6 +156,12 @@ def tool_version(cmd: list[str]) -> str:
     return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr) else "?"
 
 
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages: on a shared machine, how much else was running."""
+    path = Path("/proc/loadavg")
+    return " ".join(path.read_text().split()[:3]) if path.exists() else "?"
+
+
 def machine() -> dict[str, str]:
     """The facts a reader needs to compare this run with theirs."""
     cpu = "unknown"
@@ -181,12 +180,11 @@ def machine() -> dict[str, str]:
                 break
     except OSError:
         pass
-    load = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
     return {
         "cores (nproc)": str(os.cpu_count()),
         "CPU": cpu,
         "memory": memory,
-        "load average at start": load,
+        "load average at start": load_average(),
         "OS": platform.platform(),
         "Python": platform.python_version(),
         "gunicorn": tool_version([str(BIN / "gunicorn"), "--version"]),
@@ -194,8 +192,3 @@ def machine() -> dict[str, str]:
         "PostgreSQL": tool_version(["psql", "--version"]) if shutil.which("psql") else "server on 127.0.0.1:5432",
     }
 
-
-def peak_rss_mb_of_children() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -1,4 +1,4 @@
-"""Production set-up: config that fails fast, /health, gunicorn logs without tokens, the bench harness."""
+"""Production set-up: config that fails fast, /health, gunicorn logs without tokens."""
 from __future__ import annotations
 
 import subprocess
@@ -116,81 +116,3 @@ def test_gunicorn_with_the_deploy_config_serves_health_and_logs_no_token(tmp_pat
     assert '"GET /s/[token]/1" 200' in text
     assert token not in text
     assert "log.test" not in text and "lang=fr" not in text
-
-
-@pytest.mark.slow
-@pytest.mark.database_independent
-def test_bench_quick_run_writes_a_results_file(tmp_path):
-    out = tmp_path / "RESULTS.md"
-    done = subprocess.run([str(BIN / "python"), "-m", "bench", "--quick", "--only", "sqlite,mail",
-                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=400)
-    assert done.returncode == 0, done.stderr[-2000:]
-    text = out.read_text()
-    assert "| Measure | Baseline | Baseline median | Subject median | Ratio | Target | Met? |" in text
-    assert "Respondent page GET" in text
-    assert "Section save POST" in text
-    assert "Invitations: 50 through the real worker (huey_consumer" in text
-    assert "## Machine" in text and "## Commands" in text
-
-
-@pytest.mark.database_independent
-@pytest.mark.parametrize("database", ["sqlite", "postgres"])
-def test_the_bench_save_floor_stores_what_the_app_stores(tmp_path, monkeypatch, database, request):
-    """bench's save floor does a whole save, the same rows as the app's, so the gap to it is ours."""
-    import importlib
-
-    from sqlalchemy import create_engine, text
-    from werkzeug.datastructures import MultiDict
-
-    from bench import prepare
-    from bench.common import app_env
-
-    url = (request.getfixturevalue("pg_database_factory")() if database == "postgres"
-           else f"sqlite:///{tmp_path / 'bench.db'}")
-    for key, value in app_env(tmp_path, url).items():
-        monkeypatch.setenv(key, value)
-    info = prepare.prepare(tmp_path / "info.json", save=5, submit=0)
-    from bench.baselines import save_floor
-
-    floor = importlib.reload(save_floor).app.test_client()
-    app = create_app()
-    ours = app.test_client()
-    by_floor, by_app, forged, incomplete, again = info["save_tokens"][:5]
-
-    def body(token: str, **changes) -> MultiDict:
-        fields = [(k, changes.get(k, v)) for k, v in prepare.FORM_FIELDS if changes.get(k, v) is not None]
-        return MultiDict([*fields, ("csrf_token", changes.get("csrf_token", info["csrf"][token]))])
-
-    assert floor.post(f"/s/{by_floor}/1", data=body(by_floor)).headers["Location"] == f"/s/{by_floor}/check"
-    assert ours.post(f"/s/{by_app}/1", data=body(by_app)).headers["Location"].endswith(f"/s/{by_app}/check")
-    assert floor.post(f"/s/{forged}/1", data=body(forged, csrf_token=info["csrf"][by_floor])).status_code == 400
-    assert floor.post(f"/s/{incomplete}/1", data=body(incomplete, role=None)).status_code == 400
-    floor.post(f"/s/{again}/1", data=body(again, comments="First words"))
-    floor.post(f"/s/{again}/1", data=body(again, comments="Second thoughts"))
-
-    engine = create_engine(url)
-    conn = engine.connect()
-
-    def stored(token: str) -> tuple:
-        response = conn.execute(text(
-            "SELECT r.id, r.status, r.language, r.country, r.cohort, r.last_section, i.status FROM responses r "
-            "JOIN invitations i ON i.id = r.invitation_id WHERE i.token_hash = :hash"),
-            {"hash": tokens.hash_token(token)}).first()
-        if response is None:
-            return ()
-        answers = conn.execute(text("SELECT question_id, item_code, option_code, number, text, quote_approved "
-                                    "FROM answers WHERE response_id = :id ORDER BY id"), {"id": response[0]}).all()
-        return tuple(response[1:]), [tuple(a) for a in answers]
-
-    assert stored(by_floor) == stored(by_app) != ()
-    assert len(stored(by_floor)[1]) == 14
-    assert stored(forged) == () and stored(incomplete) == ()
-    texts = [a[4] for a in stored(again)[1] if a[4]]
-    assert texts == ["Second thoughts"] and len(stored(again)[1]) == 14
-    # The app reads what the floor wrote: its check page shows the answers.
-    page = ours.get(f"/s/{by_floor}/check")
-    assert page.status_code == 200 and b"The programme changed how our museum" in page.data
-    conn.close()
-    engine.dispose()
-    with app.app_context():
-        db.engine.dispose()
