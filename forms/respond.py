@@ -48,8 +48,9 @@ class SectionAnswers:
 
     # What the question macros ask (templates/questions/):
 
-    def chosen(self, name: str, code: str) -> bool:
-        return code in self.formdata.getlist(name)
+    def values(self, name: str) -> list[str]:
+        """What was chosen or typed under one field name (a list: check boxes post several)."""
+        return self.formdata.getlist(name)
 
     def value(self, name: str) -> str:
         return self.formdata.get(name) or ""

@@ -4,9 +4,12 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, request
+
+from .questions import QuestionView
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -40,6 +43,11 @@ def init_templating(app: Flask) -> None:
         if request.endpoint == "static" and request.args.get("v") and response.status_code == 200:
             response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
         return response
+
+    @app.template_global()
+    def question_macros(question: QuestionView) -> Any:
+        """The macros of a question's type (templates/questions/<type>.html), loaded once, not per question."""
+        return app.jinja_env.get_template(question.kind.template_path).module
 
     @app.template_global()
     def url_with_lang(lang: str) -> str:
