@@ -36,7 +36,8 @@ class ChartDownload:
 def source_line(survey: Survey, lang: str, organisation: str | None, when: date, group: str = "") -> str:
     """Where the figures come from: the survey, its organisation when it has one, the date, the group shown."""
     title = survey.text(survey.title, lang)
-    day = format_date(when, "long", locale=lang)
+    # The programme is British: English dates read "7 December 2026", as the PDF writes them.
+    day = format_date(when, "long", locale="en_GB" if lang == "en" else lang)
     if organisation:
         line = _("Source: %(survey)s, %(organisation)s, %(date)s", survey=title, organisation=organisation, date=day)
     else:
