@@ -79,17 +79,12 @@ def label_width(text: str, size: float = FONT_SIZE) -> float:
 
 # --- bars -------------------------------------------------------------------------------------
 
-def _value_text(bar: figures.Bar) -> str:
-    value = f"{bar.count} ({figures.percent_text(bar.percent)})"
-    return f"{value} · {bar.detail}" if bar.detail else value
-
-
 def bar_chart(figure: figures.Bars, width: float, size: float = FONT_SIZE) -> Drawing:
     """One bar per answer across the width: labels beside the bars when they fit, else above each bar."""
     bar_height = size * 1.4
     gap = size * 0.6
     labels = [bar.label for bar in figure.bars]
-    values = [_value_text(bar) for bar in figure.bars]
+    values = [figure.value(bar) for bar in figure.bars]
     value_width = max((label_width(v, size) for v in values), default=0.0) + size
     widest = max((label_width(label, size) for label in labels), default=0.0)
     beside = widest <= width * 0.34

@@ -45,8 +45,7 @@ def _chart(figure: figures.Bars | figures.Stacked | figures.Timeline, st: Styles
     """The chart across the full width, its n and base beneath it, kept together."""
     parts: list[Flowable] = [Spacer(1, 3), charts.draw(figure, width)]
     if figure.base_text:
-        direction = "RTL" if figure.rtl else None
-        parts += [Spacer(1, 2), pdf_text.paragraph(figure.base_text, st.small, direction)]
+        parts += [Spacer(1, 2), pdf_text.paragraph(figure.base_text, st.small, "RTL" if figure.rtl else None)]
     return [KeepTogether(parts), Spacer(1, 4)]
 
 

@@ -39,8 +39,14 @@ def dashboard(slug: str):
 
 
 def _organisation(survey) -> str | None:
-    """The organisation a survey's report names, once staff have set one (its report branding)."""
-    return getattr(survey, "organisation_name", None) or None
+    """The organisation the survey's report names on its cover, when staff have set one."""
+    # The report's settings (organisation, logo) come with the report work of issue 21, merged apart;
+    # until they are here, pictures name no organisation.
+    try:
+        from ..services.report_settings import settings_for
+    except ImportError:
+        return None
+    return settings_for(survey).organisation or None
 
 
 @bp.route("/charts/<code>/<int:index>")

@@ -1,4 +1,4 @@
-"""The results dashboard with real figures in a browser: axe at 320 and 1280 px, contents links, folded tables, downloads."""
+"""The results dashboard with real figures in a browser: axe at 320 and 1280 px, contents, folded tables, downloads."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -9,8 +9,8 @@ from survey_app.dev.generate import generate
 from survey_app.extensions import db
 from survey_app.models import MailBatch, Survey
 from tests.browser.conftest import _load
-from tests.conftest import LEGACY_SURVEY
 from tests.browser.test_accessibility import check_page, check_page_at_both_widths
+from tests.conftest import LEGACY_SURVEY
 
 pytestmark = pytest.mark.browser
 SLUG = "legacy-charts"

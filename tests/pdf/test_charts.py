@@ -113,7 +113,8 @@ def test_bars_mirror_in_arabic_and_mute_other():
     ltr, rtl = charts.bar_chart(bars(), WIDTH), charts.bar_chart(bars(True), WIDTH)
     widest = [max((s for s in d.contents if isinstance(s, Rect)), key=lambda r: r.width) for d in (ltr, rtl)]
     assert widest[0].x < WIDTH / 3 and widest[1].x + widest[1].width > WIDTH * 2 / 3
-    muted = [s for s in ltr.contents if isinstance(s, Rect) and s.fillColor.hexval().lower() == "0x" + figures.MUTED_FILL[1:]]
+    muted_fill = "0x" + figures.MUTED_FILL[1:]
+    muted = [s for s in ltr.contents if isinstance(s, Rect) and s.fillColor.hexval().lower() == muted_fill]
     assert len(muted) == 1
     hatch = [s for s in ltr.contents if isinstance(s, Line) and s.strokeWidth < 0.5]
     assert hatch  # "Other" is hatched, so it reads apart in black and white

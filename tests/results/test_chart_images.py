@@ -1,4 +1,4 @@
-"""Charts for the blog: SVG and PNG, wide and square, in each of the survey's six languages, with title, n and source."""
+"""Charts for the blog: SVG and PNG, wide and square, in each of the six languages, with title, n and source."""
 from __future__ import annotations
 
 import io

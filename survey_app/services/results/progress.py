@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
+from typing import Any
 
 from babel.dates import format_date
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import ColumnElement, func, select
 
 from ...extensions import db
@@ -32,7 +32,7 @@ class MailRound:
     day: date
 
 
-def _utc_day(column: ColumnElement[datetime]) -> ColumnElement[str]:
+def _utc_day(column: Any) -> ColumnElement[str]:
     """The UTC calendar day of a timestamp column, as each database writes it."""
     if db.session.get_bind().dialect.name == "postgresql":
         return func.date(func.timezone("UTC", column))
