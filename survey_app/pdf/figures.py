@@ -1,9 +1,16 @@
-"""Results figures (survey_app/figures.py) as reportlab flowables: bars as drawings, tables, notes."""
+"""Results figures (survey_app/figures.py) as reportlab flowables: charts as drawings, tables, notes.
+
+flowables(figure, styles, width) draws any kind across the width it is given; the report decides
+where each goes (charts with their question, tables in the appendix).
+"""
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
 from .. import figures
 from . import charts
@@ -34,13 +41,12 @@ def _column_widths(count: int, width: float) -> list[float]:
     return [width - figure * others] + [figure] * others
 
 
-def _bars(figure: figures.Bars, st: Styles, width: float) -> list[Flowable]:
-    out: list[Flowable] = []
-    if figure.heading:
-        heading = figure.heading if figure.base is None else f"{figure.heading} (n = {figure.base})"
-        out.append(pdf_text.paragraph(heading, st.small))
-    bars = [(bar.label, bar.count, bar.percent, bar.muted) for bar in figure.bars]
-    return [*out, Spacer(1, 3), charts.bar_chart(bars, width), Spacer(1, 4)]
+def _chart(figure: figures.Bars | figures.Stacked | figures.Timeline, st: Styles, width: float) -> list[Flowable]:
+    """The chart across the full width, its n and base beneath it, kept together."""
+    parts: list[Flowable] = [Spacer(1, 3), charts.draw(figure, width)]
+    if figure.base_text:
+        parts += [Spacer(1, 2), pdf_text.paragraph(figure.base_text, st.small, "RTL" if figure.rtl else None)]
+    return [KeepTogether(parts), Spacer(1, 4)]
 
 
 def _table(figure: figures.Table, st: Styles, width: float) -> list[Flowable]:
@@ -53,9 +59,11 @@ def _note(figure: figures.Note, st: Styles, width: float) -> list[Flowable]:
     return [pdf_text.paragraph(figure.text, st.small)]
 
 
-_DRAW = {"bars": _bars, "table": _table, "note": _note}
+_DRAW: dict[str, Callable[[Any, Styles, float], list[Flowable]]] = {
+    "bars": _chart, "stacked": _chart, "timeline": _chart, "table": _table, "note": _note,
+}
 
 
 def flowables(figure: figures.Figure, st: Styles, width: float) -> list[Flowable]:
     """The flowables that draw one figure across the given width."""
-    return _DRAW[figure.kind](figure, st, width)  # type: ignore[operator]
+    return _DRAW[figure.kind](figure, st, width)

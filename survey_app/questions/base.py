@@ -131,6 +131,13 @@ class SummaryContext:
     text: TextPicker
     rules: PublishableGroups
 
+    @property
+    def rtl(self) -> bool:
+        """Whether the language runs right to left, so that charts are drawn mirrored."""
+        from ..i18n import RTL_LANGUAGES
+
+        return self.lang in RTL_LANGUAGES
+
 
 @dataclass
 class OptionCount:
@@ -181,6 +188,8 @@ class QuestionResult:
     rows: list[MatrixRow] = field(default_factory=list)
     ranks: list[RankItem] = field(default_factory=list)
     number: NumberSummary | None = None
+    ordinal: bool = False  # the options are a scale (years, agreement, frequency): keep their order
+    diverging: bool = False  # the scale runs from one pole to its opposite through a middle
     other_texts: int = 0
     texts: int = 0
     note: str = ""

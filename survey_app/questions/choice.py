@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from ..countries import country_codes
-from ..figures import Bar, Bars, Cell, Figure, Table, percent_text
+from ..figures import Bar, Bars, Cell, Figure, Segment, Stacked, StackRow, Table, percent_text
 from .answers import AnswerRow, Posted, StoredAnswer, clean_text
 from .base import (
     DefinitionError,
@@ -113,7 +113,7 @@ class ChoiceType(QuestionType):
     # -- results --
 
     def _option_counts(self, q: QuestionView, tally: QuestionTally, base: int, ctx: SummaryContext) -> list[OptionCount]:
-        """Count each choice; split an "Other" option into its staff-made categories and the rest."""
+        """Count each choice; show an "Other" option as its staff-made categories and the answers not yet coded."""
         counts: dict[str, int] = {}
         categories: dict[str, dict[str, int]] = {}
         for (_item, option, _number, category), cell in tally.cells.items():
@@ -126,44 +126,58 @@ class ChoiceType(QuestionType):
         options = []
         for option in q.choices:
             count = counts.get(option.code, 0)
-            label = ctx.text(option.label)
             coded = categories.get(option.code) if option.is_other else None
-            if coded:
-                for category, n in sorted(coded.items()):
-                    options.append(OptionCount(option.code, f"Other: {category}", n, percent(n, base),
-                                               is_other=True, category=category))
-                    count -= n
-                label = "Other: not categorised"
+            for category, n in sorted((coded or {}).items()):
+                options.append(OptionCount(option.code, _("Other: %(category)s", category=category), n,
+                                           percent(n, base), is_other=True, category=category))
+                count -= n
             if count or not coded:
+                # "Other – please specify" is a prompt, not a result: what is left of it is uncoded.
+                label = _("Other, not coded") if option.is_other else ctx.text(option.label)
                 options.append(OptionCount(option.code, label, count, percent(count, base), is_other=option.is_other))
         return options
 
     def _base(self, tally: QuestionTally) -> int:
         return tally.respondents
 
+    def is_ordinal(self, q: QuestionView) -> bool:
+        """Whether the options are a scale whose order results keep (years, agreement, frequency)."""
+        return False
+
     def _sorted(self, options: list[OptionCount]) -> list[OptionCount]:
-        """Most frequent first; a scale keeps its own order."""
+        """Most frequent first."""
         return sorted(options, key=lambda o: (-o.count, o.label.casefold()))
 
     def summarise(self, q: QuestionView, tally: QuestionTally, ctx: SummaryContext) -> QuestionResult:
         base = self._base(tally)
         result = QuestionResult(code=q.code, type=q.type, label=ctx.text(q.label), base=base,
-                                other_texts=sum(cell.texts for key, cell in tally.cells.items() if key[1]))
-        result.options = self._sorted(self._option_counts(q, tally, base, ctx))
+                                other_texts=sum(cell.texts for key, cell in tally.cells.items() if key[1]),
+                                ordinal=self.is_ordinal(q))
+        options = self._option_counts(q, tally, base, ctx)
+        result.options = options if result.ordinal else self._sorted(options)
         if _is_country_list(q):
             _withhold_small_countries(result, ctx)
         return result
 
+    def base_text(self, result: QuestionResult) -> str:
+        """The chart's n and who it counts."""
+        return ngettext("n = %(num)d respondent who answered this question",
+                        "n = %(num)d respondents who answered this question", result.base)
+
     def figures(self, result: QuestionResult, ctx: SummaryContext) -> list[Figure]:
         if not result.options:
             return []
-        bars = Bars(result.label, tuple(Bar(o.label, o.count, o.percent, o.is_other)
-                                        for o in result.options[:CHART_BARS]))
+        # A scale shows every step; answers sorted by frequency show the largest CHART_BARS.
+        shown = result.options if result.ordinal else result.options[:CHART_BARS]
+        bars = Bars(result.label, tuple(Bar(o.label, o.count, o.percent, o.is_other) for o in shown),
+                    base=result.base, base_text=self.base_text(result), ordered=result.ordinal, rtl=ctx.rtl)
+        return [bars, self._table(result)]
+
+    def _table(self, result: QuestionResult) -> Table:
         rows = tuple((Cell(o.label), Cell(str(o.count), key=f"{result.code}:{o.category or o.code}"),
                       Cell(percent_text(o.percent))) for o in result.options)
-        table = Table(f"{result.label} ({_('n = %(n)s', n=result.base)})", (_("Answer"), _("Number"), _("Per cent")),
-                      rows)
-        return [bars, table]
+        return Table(f"{result.label} ({_('n = %(n)s', n=result.base)})", (_("Answer"), _("Number"), _("Per cent")),
+                     rows)
 
     def reviewable(self, q: QuestionView) -> bool:
         return q.other_option is not None
@@ -178,7 +192,12 @@ class SingleChoice(ChoiceType):
     one_choice = True
     settings = {"display": word_setting("select", "radios"), "autocomplete": word_setting(),
                 "quote_consent": flag_setting, "crosstab": flag_setting,
-                "profile": word_setting("country", "cohort")}
+                "profile": word_setting("country", "cohort"), "ordinal": flag_setting}
+
+    def is_ordinal(self, q: QuestionView) -> bool:
+        """As the survey file says (ordinal: true), else when the options are a range of numbers such as years."""
+        flag = q.settings.get("ordinal")
+        return bool(flag) if flag is not None else _numbered(q)
 
     def shows_list(self, q: QuestionView) -> bool:
         """Show a drop-down list instead of radios for long lists such as countries."""
@@ -232,13 +251,28 @@ class Likert(SingleChoice):
 
     name = "likert"
     template = "single"
-    settings = {}
+    settings = {"diverging": flag_setting}
 
     def shows_list(self, q: QuestionView) -> bool:
         return False
 
-    def _sorted(self, options: list[OptionCount]) -> list[OptionCount]:
-        return options
+    def is_ordinal(self, q: QuestionView) -> bool:
+        return True
+
+    def summarise(self, q: QuestionView, tally: QuestionTally, ctx: SummaryContext) -> QuestionResult:
+        result = super().summarise(q, tally, ctx)
+        # An agreement scale diverges from its middle; a frequency scale (diverging: false) does not.
+        result.diverging = bool(q.settings.get("diverging", True))
+        return result
+
+    def figures(self, result: QuestionResult, ctx: SummaryContext) -> list[Figure]:
+        """One stacked bar of the whole distribution, centred on the scale's middle when it diverges."""
+        if not result.options:
+            return []
+        row = StackRow("", result.base, tuple(Segment(o.count, o.percent) for o in result.options))
+        chart = Stacked(result.label, tuple(o.label for o in result.options), (row,), base=result.base,
+                        base_text=self.base_text(result), diverging=result.diverging, rtl=ctx.rtl)
+        return [chart, self._table(result)]
 
 
 @register
@@ -305,9 +339,25 @@ class MultipleChoice(ChoiceType):
 
     def summarise(self, q: QuestionView, tally: QuestionTally, ctx: SummaryContext) -> QuestionResult:
         result = super().summarise(q, tally, ctx)
-        result.note = ("Percentages do not add up to 100 % because respondents could choose "
-                       "more than one answer.")
+        result.note = _("Percentages do not add up to 100 % because respondents could choose more than one answer.")
         return result
+
+    def base_text(self, result: QuestionResult) -> str:
+        return ngettext("n = %(num)d respondent who answered this question (more than one answer allowed)",
+                        "n = %(num)d respondents who answered this question (more than one answer allowed)",
+                        result.base)
+
+
+def _numbered(q: QuestionView) -> bool:
+    """Options that begin with a run of consecutive whole numbers (a `range`), any others after them."""
+    numbers: list[int] = []
+    for position, option in enumerate(q.choices):
+        code = option.code
+        if code.isascii() and code.lstrip("-").isdigit() and len(code) <= 9:
+            if len(numbers) < position:
+                return False  # a number after a word: not a range with extras after it
+            numbers.append(int(code))
+    return len(numbers) >= 2 and numbers == list(range(numbers[0], numbers[0] + len(numbers)))
 
 
 def _is_country_list(q: QuestionView) -> bool:
@@ -321,10 +371,11 @@ def _withhold_small_countries(result: QuestionResult, ctx: SummaryContext) -> No
     kept = [o for o in result.options if o.code.upper() in rules.countries and o.count]
     pooled = sum(o.count for o in result.options if o.code.upper() not in rules.countries)
     if pooled:
-        result.withheld_note = (f"Countries with fewer than {rules.minimum} respondents (and, where needed, "
-                                "one more so that none can be found by subtraction) are not shown on their own.")
+        result.withheld_note = _("Countries with fewer than %(num)d respondents (and, where needed, one more so "
+                                 "that none can be found by subtraction) are not shown on their own.",
+                                 num=rules.minimum)
         if pooled >= rules.minimum:
-            kept.append(OptionCount("", "Other countries (each shown only in total)", pooled,
+            kept.append(OptionCount("", _("Other countries (each shown only in total)"), pooled,
                                     percent(pooled, result.base)))
     result.options = kept
 

@@ -5,8 +5,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
-from ..figures import Bar, Bars, Cell, Figure, Table, percent_text
+from ..figures import Cell, Figure, Segment, Stacked, StackRow, Table, percent_text
 from .answers import AnswerRow, Posted, StoredAnswer
 from .base import (
     DefinitionError,
@@ -23,6 +24,7 @@ from .base import (
     Sampler,
     SummaryContext,
     TextPicker,
+    flag_setting,
     percent,
     skewed_weights,
 )
@@ -44,6 +46,9 @@ class Matrix(QuestionType):
     takes_options = True
     takes_rows = True
     item_role = "row"
+    # Its options are one scale shared by every row: ordered unless `ordinal: false`, and drawn from a
+    # centre line when `diverging: true` (an agree-disagree grid).
+    settings = {"ordinal": flag_setting, "diverging": flag_setting}
 
     def check_definition(self, question: Mapping[str, Any], where: str) -> None:
         if len(question["options"]) < 2:
@@ -134,7 +139,9 @@ class Matrix(QuestionType):
         for (item, _option), count in counts.items():
             row_bases[item] = row_bases.get(item, 0) + count
         result = QuestionResult(code=q.code, type=q.type, label=ctx.text(q.label), base=max(row_bases.values(), default=0),
-                                scale=[(o.code, ctx.text(o.label)) for o in q.choices])
+                                scale=[(o.code, ctx.text(o.label)) for o in q.choices],
+                                ordinal=bool(q.settings.get("ordinal", True)),
+                                diverging=bool(q.settings.get("diverging", False)))
         for row in q.rows:
             base = row_bases.get(row.code, 0)
             result.rows.append(MatrixRow(row.code, ctx.text(row.label), base, [
@@ -142,16 +149,19 @@ class Matrix(QuestionType):
                             percent(counts.get((row.code, o.code), 0), base))
                 for o in q.choices
             ]))
-        result.note = "Each row's percentages are of the respondents who answered that row."
+        result.note = _("Each row's percentages are of the respondents who answered that row.")
         return result
 
     def figures(self, result: QuestionResult, ctx: SummaryContext) -> list[Figure]:
-        figures: list[Figure] = [
-            Bars(f"{result.label}: {row.label}", tuple(Bar(c.label, c.count, c.percent) for c in row.counts),
-                 heading=row.label, base=row.base)
-            for row in result.rows
-        ]
-        rows = tuple((Cell(row.label), *(Cell(f"{c.count} ({percent_text(c.percent)})") for c in row.counts),
-                      Cell(str(row.base))) for row in result.rows)
-        figures.append(Table(result.label, (_("Row"), *(label for _code, label in result.scale), "n"), rows))
-        return figures
+        """One chart: a stacked bar per row, every row on the same scale, its n beside its label."""
+        if not result.rows:
+            return []
+        rows = tuple(StackRow(_("%(label)s (n = %(n)s)", label=row.label, n=row.base), row.base,
+                              tuple(Segment(c.count, c.percent) for c in row.counts)) for row in result.rows)
+        chart = Stacked(result.label, tuple(label for _code, label in result.scale), rows, base=result.base,
+                        base_text=ngettext("n = %(num)d respondent who answered at least one row",
+                                           "n = %(num)d respondents who answered at least one row", result.base),
+                        diverging=result.diverging, ordinal=result.ordinal, rtl=ctx.rtl)
+        table_rows = tuple((Cell(row.label), *(Cell(f"{c.count} ({percent_text(c.percent)})") for c in row.counts),
+                            Cell(str(row.base))) for row in result.rows)
+        return [chart, Table(result.label, (_("Row"), *(label for _code, label in result.scale), "n"), table_rows)]

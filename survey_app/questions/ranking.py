@@ -5,8 +5,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
-from ..figures import Bar, Bars, Cell, Figure, Note, Table, percent_text
+from ..figures import Bar, Bars, Cell, Figure, Table, percent_text
 from .answers import AnswerRow, Posted, StoredAnswer
 from .base import (
     DefinitionError,
@@ -130,17 +131,25 @@ class Ranking(QuestionType):
             result.ranks.append(RankItem(option.code, ctx.text(option.label), count, mean(total, count), firsts,
                                          percent(firsts, base)))
         result.ranks.sort(key=lambda r: (r.mean_rank is None, r.mean_rank or 0, r.label.casefold()))
-        result.note = ("Mean rank: 1 is the most preferred. First choice: share of respondents "
-                       "who ranked the item first.")
+        result.note = _("Mean rank: 1 is the most preferred. First choice: share of respondents who ranked the "
+                        "item first.")
         return result
 
     def figures(self, result: QuestionResult, ctx: SummaryContext) -> list[Figure]:
-        firsts = sorted(result.ranks, key=lambda r: -r.first_count)
+        """Items in order of mean rank, each bar the share who ranked it first, its mean rank beside it."""
+        if not result.ranks:
+            return []
+        bars = tuple(Bar(r.label, r.first_count, r.first_share,
+                         detail="" if r.mean_rank is None else _("mean rank %(rank)s", rank=f"{r.mean_rank:.1f}"))
+                     for r in result.ranks)
+        base_text = ngettext("n = %(num)d respondent who ranked at least one item; each bar is the share who "
+                             "ranked it first",
+                             "n = %(num)d respondents who ranked at least one item; each bar is the share who "
+                             "ranked it first", result.base)
         rows = tuple((Cell(r.label), Cell("–" if r.mean_rank is None else f"{r.mean_rank:.2f}"),
                       Cell(f"{r.first_count} ({percent_text(r.first_share)})"), Cell(str(r.ranked_by)))
                      for r in result.ranks)
         return [
-            Note(_("Share of respondents who ranked each item first:")),
-            Bars(result.label, tuple(Bar(r.label, r.first_count, r.first_share) for r in firsts)),
+            Bars(result.label, bars, base=result.base, base_text=base_text, ordered=True, rtl=ctx.rtl),
             Table(result.label, (_("Item"), _("Mean rank"), _("Ranked first"), _("Ranked by")), rows),
         ]

@@ -4,13 +4,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from forms.results import CategoryForm, QuoteForm
 
 from ..i18n import current_language
-from ..services import bursts, exports, report
+from ..pdf.images import SIZES
+from ..services import bursts, chart_downloads, exports, report
 from ..services import results as results_service
+from ..services.results.progress import progress_figures
 from ..staff.lookup import survey_or_404 as _survey
 
 bp = Blueprint("results", __name__, url_prefix="/staff/surveys/<slug>/results")
@@ -27,9 +30,44 @@ def _filter_from_args() -> results_service.ResultFilter:
 @bp.route("/")
 def dashboard(slug: str):
     survey = _survey(slug)
-    results = results_service.summarise(survey, _filter_from_args(), current_language())
-    return render_template("results/dashboard.html", survey=survey, results=results,
-                           choices=results_service.filter_choices(survey), burst_rule=bursts.RULE)
+    filter_ = _filter_from_args()
+    results = results_service.summarise(survey, filter_, current_language())
+    progress = [] if results.withheld else progress_figures(survey.id, filter_, current_language())
+    return render_template("results/dashboard.html", survey=survey, results=results, progress=progress,
+                           choices=results_service.filter_choices(survey), burst_rule=bursts.RULE,
+                           image_sizes=SIZES)
+
+
+def _organisation(survey) -> str | None:
+    """The organisation the survey's report names on its cover, when staff have set one."""
+    # The report's settings (organisation, logo) come with the report work of issue 21, merged apart;
+    # until they are here, pictures name no organisation.
+    try:
+        from ..services.report_settings import settings_for
+    except ImportError:
+        return None
+    return settings_for(survey).organisation or None
+
+
+@bp.route("/charts/<code>/<int:index>")
+def chart_download(slug: str, code: str, index: int):
+    """One chart as SVG or PNG, wide or square, in any of the survey's languages, for a blog post."""
+    survey = _survey(slug)
+    fmt, size = request.args.get("format", "png"), SIZES.get(request.args.get("size", "wide"))
+    lang = request.args.get("chart_lang") or current_language()
+    if fmt not in chart_downloads.FORMATS or size is None:
+        abort(404)
+    try:
+        chart = chart_downloads.find_chart(survey, code, index, _filter_from_args(), lang, _organisation(survey))
+    except chart_downloads.ChartUnavailable:
+        abort(404)
+    headers = {"Content-Disposition": f'attachment; filename="{chart.filename}-{size.name}.{fmt}"'}
+    if fmt == "svg":
+        with force_locale(lang):
+            body = render_template("results/chart.svg", figure=chart.figure, caption=chart.caption, size=size,
+                                   lang=lang)
+        return Response(body, mimetype="image/svg+xml", headers=headers)
+    return Response(chart_downloads.png_bytes(chart, size), mimetype="image/png", headers=headers)
 
 
 @bp.route("/preview")

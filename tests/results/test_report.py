@@ -60,7 +60,8 @@ def test_counts_in_the_pdf_equal_the_database(app, legacy, pdf):
         counts = Counter(db.session.execute(
             select(Answer.option_code).join(Response)
             .where(Answer.question_id == question.id, Response.status == "complete")).scalars())
-        labels = {o.code: o.label["en"] for o in question.choices}
+        # "Other – please specify" is a prompt: its answers are shown as "Other, not coded" until staff code them.
+        labels = {o.code: "Other, not coded" if o.is_other else o.label["en"] for o in question.choices}
     assert re.search(rf"Complete responses\s+{complete}\b", text)
     assert re.search(rf"Fellows invited\s+{invited}\b", text)
     base = sum(counts.values())
