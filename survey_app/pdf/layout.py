@@ -19,6 +19,7 @@ from reportlab.platypus import Flowable, Table, TableStyle
 from . import text as pdf_text
 from .styles import Styles
 
+_SPACES = re.compile(r"[ \t\r\n]+")  # where lines may break: not at a no-break space
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 PADDING = 4  # points either side of a cell's text
 FONT_SIZES = (8.0, 7.0, 6.5)
@@ -47,7 +48,7 @@ def para(text: str, style: ParagraphStyle, st: Styles) -> Flowable:
 def longest_word(text: str, size: float, bold: bool = False) -> float:
     """The width of the widest piece a line may not break inside: a word, or two CJK characters."""
     widest = 0.0
-    for word in text.split():
+    for word in _SPACES.split(text):
         if has_cjk(word):
             pieces = [word[i:i + 2] for i in range(0, len(word), 2)]
             widest = max([widest, *(pdf_text.text_width(piece, size, bold) for piece in pieces)])
@@ -112,6 +113,7 @@ def table(rows: Sequence[Sequence[str]], width: float, st: Styles, header_rows: 
     for r, row in enumerate(rows):
         cells = []
         for c, text in enumerate(row):
+            text = text.replace(" %", "\u00a0%")  # a percentage stays on one line
             style = head if r < header_rows else number if numeric_from is not None and c >= numeric_from else cell
             cells.append([para(line, style, st) for line in text.split("\n")] if "\n" in text else para(text, style, st))
         body.append(cells[::-1] if st.rtl else cells)

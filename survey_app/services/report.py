@@ -8,6 +8,7 @@ Arabic runs right to left, page furniture and tables included.
 """
 from __future__ import annotations
 
+import base64
 import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -104,6 +105,11 @@ class ReportContent:
     @property
     def rtl(self) -> bool:
         return self.direction == "rtl"
+
+    @property
+    def logo_data_uri(self) -> str | None:
+        """The logo inline, so the web version loads nothing from anywhere else."""
+        return "data:image/png;base64," + base64.b64encode(self.logo_png).decode() if self.logo_png else None
 
 
 def format_pct(value: float | None) -> str:
@@ -379,7 +385,7 @@ class _Builder:
         if crosstab is None:
             return []
         header = [_("Answer"), *(c.label for c in crosstab.columns), _("All")]
-        bases = [_("Respondents (n)"), *(str(c.base) if c.shown else _("withheld") for c in crosstab.columns),
+        bases = [_("Respondents (n)").replace(" (", "\u00a0("), *(str(c.base) if c.shown else _("withheld") for c in crosstab.columns),
                  str(crosstab.total_base)]
         rows = [header, bases]
         for _code, label, cells in crosstab.rows:

@@ -138,7 +138,7 @@ def public_url(settings: ReportSettings) -> str | None:
     token = public_token(settings)
     if token is None:
         return None
-    path = current_app.url_map.bind("localhost").build("public_report.report", {"token": token})
+    path = current_app.url_map.bind("localhost").build("public_report.report_page", {"token": token})
     return current_app.config["BASE_URL"].rstrip("/") + path
 
 
