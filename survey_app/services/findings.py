@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from babel.lists import format_list
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -148,9 +149,14 @@ def _region_sentences(results: SurveyResults, lang: str) -> list[Generated]:
 
 
 def generate(survey: Survey, results: SurveyResults) -> list[Generated]:
-    """The sentences the data gives, in the current locale (the caller forces the report's language)."""
+    """The sentences the data gives, in the results' language."""
     if results.withheld:
         return []
+    with force_locale(results.language):
+        return _generate(survey, results)
+
+
+def _generate(survey: Survey, results: SurveyResults) -> list[Generated]:
     lang = results.language
     found: list[Generated] = []
     status = results.status

@@ -351,7 +351,7 @@ class _Builder:
             if quote.translation:
                 translated = self.p(_("“%(text)s”", text=quote.translation), st.quote)
                 label = self.p(_("Translation"), st.small)
-                cells = [[original, [label, translated]]]
+                cells = [[original, [translated, label]]]
                 widths = [BODY_WIDTH / 2, BODY_WIDTH / 2]
                 if st.rtl:
                     cells = [row[::-1] for row in cells]

@@ -351,7 +351,7 @@ def bulk_review(survey: Survey, answer_ids: Sequence[int], action: str, category
             _review_row(answer.id, reviews).needs_translation = False
         outcome.changed += 1
     outcome.refused = Counter({reason: n for reason, n in outcome.refused.items() if n})
-    audit.record("results.bulk_review", survey.id, actor=actor, action=action, changed=outcome.changed,
+    audit.record("results.bulk_review", survey.id, actor=actor, review_action=action, changed=outcome.changed,
                  refused=sum(outcome.refused.values()))
     db.session.commit()
     return outcome
