@@ -1,14 +1,16 @@
 """Staff forms for results: free-text review (one answer or many), quote translations, the report's settings."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, Length, Optional
 
-from survey_app.services.results.review import ACTIONS, CATEGORY_MAX, TRANSLATION_MAX
 from survey_app.services.report_settings import ORGANISATION_MAX
+from survey_app.services.results.review import ACTIONS, CATEGORY_MAX, TRANSLATION_MAX
 
 
 class QuoteForm(FlaskForm):
@@ -24,7 +26,7 @@ class BulkReviewForm(FlaskForm):
     """One action for every ticked answer; the answer ids come from the check boxes (name "answer")."""
 
     # Drawn as a <select> from these pairs by the template (WTForms 3.3 warns about tuple choices).
-    actions = [
+    actions: ClassVar[list[tuple[str, str]]] = [
         ("approve", _l("Approve as quotes")),
         ("reject", _l("Reject (do not quote)")),
         ("unreview", _l("Mark as not reviewed")),
@@ -45,14 +47,14 @@ class TranslationForm(FlaskForm):
 def translation_form(languages: list[tuple[str, str]], current: dict[str, str]) -> FlaskForm:
     """A TranslationForm with a text box for each (code, name) language, filled with what is stored."""
 
-    class Form_(TranslationForm):
+    class LanguageTranslations(TranslationForm):
         pass
 
     for code, name in languages:
-        setattr(Form_, f"text_{code}", TextAreaField(name, validators=[Length(max=TRANSLATION_MAX)],
+        setattr(LanguageTranslations, f"text_{code}", TextAreaField(name, validators=[Length(max=TRANSLATION_MAX)],
                                                      default=current.get(code, ""),
                                                      render_kw={"lang": code, "dir": "auto", "rows": 3}))
-    return Form_()
+    return LanguageTranslations()
 
 
 class CoverForm(FlaskForm):

@@ -25,24 +25,23 @@ class Styles:
         self.accent = accent
         heading = accent or INK
         # splitLongWords=0: a word is never cut between letters; layouts make room for the longest one.
-        common = {"splitLongWords": 0}
-        self.body = ps("Body", fontSize=9.5, leading=13.5, spaceAfter=5, **common)
-        self.small = ps("Small", fontSize=8, leading=10.5, textColor=GREY, **common)
-        self.cell = ps("Cell", fontSize=8, leading=10, **common)
-        self.cell_num = ps("CellNum", fontSize=8, leading=10, alignment=TA_LEFT if rtl else TA_RIGHT, **common)
-        self.cell_head = ps("CellHead", bold=True, fontSize=8, leading=10, **common)
-        self.title = ps("Title", bold=True, fontSize=24, leading=30, spaceAfter=6, textColor=INK, **common)
-        self.subtitle = ps("Subtitle", fontSize=14, leading=18, spaceAfter=18, textColor=GREY, **common)
+        self.body = ps("Body", fontSize=9.5, leading=13.5, spaceAfter=5, splitLongWords=0)
+        self.small = ps("Small", fontSize=8, leading=10.5, textColor=GREY, splitLongWords=0)
+        self.cell = ps("Cell", fontSize=8, leading=10, splitLongWords=0)
+        self.cell_num = ps("CellNum", fontSize=8, leading=10, alignment=TA_LEFT if rtl else TA_RIGHT, splitLongWords=0)
+        self.cell_head = ps("CellHead", bold=True, fontSize=8, leading=10, splitLongWords=0)
+        self.title = ps("Title", bold=True, fontSize=24, leading=30, spaceAfter=6, textColor=INK, splitLongWords=0)
+        self.subtitle = ps("Subtitle", fontSize=14, leading=18, spaceAfter=18, textColor=GREY, splitLongWords=0)
         self.organisation = ps("Organisation", bold=True, fontSize=12, leading=16, spaceAfter=4, textColor=heading,
-                               **common)
+                               splitLongWords=0)
         self.h1 = ps("H1", bold=True, fontSize=16, leading=20, spaceBefore=4, spaceAfter=10, textColor=heading,
-                     **common)
+                     splitLongWords=0)
         self.h2 = ps("H2", bold=True, fontSize=11.5, leading=15, spaceBefore=12, spaceAfter=2, textColor=INK,
-                     **common)
-        self.h3 = ps("H3", bold=True, fontSize=9.5, leading=12.5, spaceBefore=8, spaceAfter=3, textColor=INK, **common)
+                     splitLongWords=0)
+        self.h3 = ps("H3", bold=True, fontSize=9.5, leading=12.5, spaceBefore=8, spaceAfter=3, textColor=INK, splitLongWords=0)
         self.finding = ps("Finding", fontSize=11, leading=15.5, spaceAfter=9, leftIndent=0 if rtl else 14,
-                          rightIndent=14 if rtl else 0, **common)
-        self.quote = ps("Quote", fontSize=10, leading=14, spaceAfter=2, **common)
-        self.cover_value = ps("CoverValue", bold=True, fontSize=13, leading=17, **common)
-        self.centre = ps("Centre", fontSize=9, leading=12, alignment=TA_CENTER, **common)
-        self.link = ps("Link", fontSize=9, leading=12.5, textColor=heading, **common)
+                          rightIndent=14 if rtl else 0, splitLongWords=0)
+        self.quote = ps("Quote", fontSize=10, leading=14, spaceAfter=2, splitLongWords=0)
+        self.cover_value = ps("CoverValue", bold=True, fontSize=13, leading=17, splitLongWords=0)
+        self.centre = ps("Centre", fontSize=9, leading=12, alignment=TA_CENTER, splitLongWords=0)
+        self.link = ps("Link", fontSize=9, leading=12.5, textColor=heading, splitLongWords=0)

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
-from flask_babel import gettext as _
 from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -168,7 +169,7 @@ def export(slug: str, fmt: str):
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-def _review_args() -> dict[str, str]:
+def _review_args() -> dict[str, Any]:
     """The review page's filters, to come back to the same view after an action."""
     return {k: v for k, v in request.args.items() if k in ("question", "page", "other", "state", "language") and v}
 

@@ -19,10 +19,10 @@ from ..extensions import db
 from ..figures import percent_text
 from ..models import ReportFinding, StaffUser, Survey
 from ..questions import OptionCount, QuestionResult
+from . import audit
 from .results import SurveyResults
 from .results.disclosure import UNKNOWN_COUNTRY
 from .structure import survey_structure
-from . import audit
 
 FINDING_MAX = 600
 REGION_FINDINGS = 4

@@ -45,7 +45,7 @@ from ..pdf import text as pdf_text
 from ..pdf.styles import Styles
 from . import findings as findings_service
 from . import report_settings
-from .results import Quote, QuestionResult, ResultFilter, SurveyResults, approved_quotes, summarise
+from .results import QuestionResult, Quote, ResultFilter, SurveyResults, approved_quotes, summarise
 from .results.disclosure import UNKNOWN_COUNTRY
 
 PAGE_WIDTH, PAGE_HEIGHT = A4

@@ -10,8 +10,8 @@ from survey_app.extensions import db
 from survey_app.models import Answer, Survey, TextReview
 from survey_app.services import report_settings
 from survey_app.services import results as rs
-from tests.browser.test_accessibility import check_page_at_both_widths
 from tests.browser.support import ui
+from tests.browser.test_accessibility import check_page_at_both_widths
 
 pytestmark = pytest.mark.browser
 SLUG = "legacy-review"

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from survey_app.countries import country_name
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, ReportSettings, Survey
-from survey_app.services import report, report_settings, results as rs
+from survey_app.services import report, report_settings
+from survey_app.services import results as rs
 
 from ..conftest import csrf_from
 from .conftest import NO_CONSENT, QUOTES, TINY_COUNTRY, UNAPPROVED

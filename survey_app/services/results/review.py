@@ -423,14 +423,14 @@ def approved_quotes(survey: Survey, lang: str = "en", limit: int = 30) -> list[Q
     ).all()
     if not candidates:
         return []
-    languages = dict(db.session.execute(
+    languages: dict[int, str] = dict(db.session.execute(  # type: ignore[arg-type]
         select(Response.id, Response.language)
         .where(Response.id.in_({c.response_id for c in candidates}), complete_condition(survey.id),
                Response.id.in_(consented))
     ).all())
     rows = [(answer_id, text, qid, languages[rid]) for answer_id, text, qid, rid in candidates
             if rid in languages][:limit]
-    translations = dict(db.session.execute(
+    translations: dict[int, str] = dict(db.session.execute(  # type: ignore[arg-type]
         select(QuoteTranslation.answer_id, QuoteTranslation.text)
         .where(QuoteTranslation.answer_id.in_([row[0] for row in rows]), QuoteTranslation.language == lang)
     ).all()) if rows else {}
