@@ -270,7 +270,7 @@ class _Builder:
         story: list[Flowable] = [Spacer(1, 10 * mm)]
         if content.logo_png and content.logo_size:
             width, height = content.logo_size
-            scale = min(LOGO_BOX[0] / width, LOGO_BOX[1] / height, 1.0 if width > 300 else LOGO_BOX[1] / height)
+            scale = min(LOGO_BOX[0] / width, LOGO_BOX[1] / height, 1.0)  # never enlarged past one point a pixel
             logo = Image(io.BytesIO(content.logo_png), width=width * scale, height=height * scale)
             logo.hAlign = "RIGHT" if st.rtl else "LEFT"
             story += [logo, Spacer(1, 8 * mm)]
