@@ -75,7 +75,7 @@ def _columns(rows: Sequence[Sequence[str]], header_rows: int, size: float) -> li
                 least[c] = max(least[c], longest_word(line, size, bold))
                 natural[c] = max(natural[c], pdf_text.text_width(line, size, bold))
     pad = 2 * PADDING + 1
-    return [Column(lo + pad, max(lo, hi) + pad) for lo, hi in zip(least, natural)]
+    return [Column(lo + pad, max(lo, hi) + pad) for lo, hi in zip(least, natural, strict=True)]
 
 
 def fit_widths(columns: Sequence[Column], width: float) -> list[float] | None:
@@ -114,12 +114,15 @@ def table(rows: Sequence[Sequence[str]], width: float, st: Styles, header_rows: 
         cells = []
         for c, text in enumerate(row):
             text = text.replace(" %", "\u00a0%")  # a percentage stays on one line
-            style = head if r < header_rows else number if numeric_from is not None and c >= numeric_from else cell
-            cells.append([para(line, style, st) for line in text.split("\n")] if "\n" in text else para(text, style, st))
+            numeric = numeric_from is not None and c >= numeric_from
+            style = head if r < header_rows else number if numeric else cell
+            lines = text.split("\n")
+            cells.append([para(line, style, st) for line in lines] if len(lines) > 1 else para(text, style, st))
         body.append(cells[::-1] if st.rtl else cells)
     if st.rtl:
         widths = widths[::-1]
-    result = Table(body, colWidths=widths, repeatRows=header_rows if repeat else 0, hAlign="RIGHT" if st.rtl else "LEFT")
+    result = Table(body, colWidths=widths, repeatRows=header_rows if repeat else 0,
+                   hAlign="RIGHT" if st.rtl else "LEFT")
     result.setStyle(ruled(header_rows, st))
     return result
 

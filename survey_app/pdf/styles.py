@@ -38,7 +38,8 @@ class Styles:
                      splitLongWords=0)
         self.h2 = ps("H2", bold=True, fontSize=11.5, leading=15, spaceBefore=12, spaceAfter=2, textColor=INK,
                      splitLongWords=0)
-        self.h3 = ps("H3", bold=True, fontSize=9.5, leading=12.5, spaceBefore=8, spaceAfter=3, textColor=INK, splitLongWords=0)
+        self.h3 = ps("H3", bold=True, fontSize=9.5, leading=12.5, spaceBefore=8, spaceAfter=3, textColor=INK,
+                     splitLongWords=0)
         self.finding = ps("Finding", fontSize=11, leading=15.5, spaceAfter=9, leftIndent=0 if rtl else 14,
                           rightIndent=14 if rtl else 0, splitLongWords=0)
         self.quote = ps("Quote", fontSize=10, leading=14, spaceAfter=2, splitLongWords=0)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, BinaryIO
@@ -252,7 +251,8 @@ class _Builder:
         story: list[Flowable] = self.cover()
         results = content.results
         if results.withheld:
-            story += [PageBreak(), self.heading(_("Results withheld"), st.h1, 0), self.p(results.withheld_reason, st.body)]
+            story += [PageBreak(), self.heading(_("Results withheld"), st.h1, 0),
+                      self.p(results.withheld_reason, st.body)]
             return story
         story += self.findings()
         story += [self.heading(_("How to read this summary"), st.h1, 0)]
@@ -385,8 +385,8 @@ class _Builder:
         if crosstab is None:
             return []
         header = [_("Answer"), *(c.label for c in crosstab.columns), _("All")]
-        bases = [_("Respondents (n)").replace(" (", "\u00a0("), *(str(c.base) if c.shown else _("withheld") for c in crosstab.columns),
-                 str(crosstab.total_base)]
+        bases = [_("Respondents (n)").replace(" (", "\u00a0("),
+                 *(str(c.base) if c.shown else _("withheld") for c in crosstab.columns), str(crosstab.total_base)]
         rows = [header, bases]
         for _code, label, cells in crosstab.rows:
             rows.append([label, *("–" if n is None else f"{n}\n{format_pct(p)}" for n, p in cells)])
@@ -504,9 +504,3 @@ def render_pdf_bytes(survey: Survey, lang: str | None = None) -> bytes:
     write_pdf(survey, buffer, lang)
     return buffer.getvalue()
 
-
-@contextmanager
-def in_language(content: ReportContent) -> Iterator[None]:
-    """Render templates of a report in its own language, whatever the page around it uses."""
-    with force_locale(content.language):
-        yield
