@@ -138,12 +138,13 @@ def register_blueprints(app: Flask) -> None:
     from .invitations.views import bp as invitations_bp
     from .participants.views import bp as participants_bp
     from .privacy.views import bp as privacy_bp
+    from .reports.views import bp as public_report_bp
     from .respond.views import bp as respond_bp
     from .results.views import bp as results_bp
     from .staff.views import bp as staff_bp
 
     for blueprint in (respond_bp, auth_bp, staff_bp, invitations_bp, participants_bp, optout_bp, results_bp,
-                      privacy_bp, admin_bp):
+                      privacy_bp, admin_bp, public_report_bp):
         app.register_blueprint(blueprint)
 
 

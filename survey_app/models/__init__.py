@@ -8,6 +8,7 @@ from .participant import (
     MailBatch,
     Participant,
 )
+from .report import QuoteTranslation, ReportFinding, ReportSettings, TextReview
 from .response import Answer, Response, ResponseChannel, ResponseStatus
 from .staff import AuditEvent, Role, StaffSession, StaffUser
 from .survey import Option, OptionRole, Question, Section, Survey, SurveyState, SurveyStatus
@@ -16,6 +17,6 @@ from .totals import NO_COHORT, AnswerTotal, ResponseTotal
 __all__ = [
     "NO_COHORT", "Answer", "AnswerTotal", "AuditEvent", "Delivery", "DeliveryKind", "DeliveryState",
     "Invitation", "InvitationStatus", "MailBatch", "Option", "OptionRole", "Participant", "Question",
-    "Response", "ResponseChannel", "ResponseStatus", "ResponseTotal", "Role", "Section",
-    "StaffSession", "StaffUser", "Survey", "SurveyState", "SurveyStatus",
+    "QuoteTranslation", "ReportFinding", "ReportSettings", "Response", "ResponseChannel", "ResponseStatus", "ResponseTotal", "Role", "Section",
+    "StaffSession", "StaffUser", "Survey", "SurveyState", "SurveyStatus", "TextReview",
 ]

@@ -10,6 +10,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 from importlib.resources import as_file, files
 from typing import Literal, NoReturn
 
@@ -357,6 +358,12 @@ def paragraph_markup(text: str, direction: Direction | None = None, bold: bool =
     <b> has no effect, because each run names its font: pass bold=True instead.
     """
     register_fonts()
+    return _markup(text, direction, bold)
+
+
+@lru_cache(maxsize=8192)
+def _markup(text: str, direction: Direction | None, bold: bool) -> str:
+    """paragraph_markup's work, kept per text: a report lays out the same labels and cells many times."""
     cleaned = _separate_scripts(_clean(text))
     base = _base_dir(cleaned, direction)
     return "<br/>".join(
@@ -400,6 +407,11 @@ def _width(reshaped: str, size: float, bold: bool) -> float:
 def text_width(text: str, size: float, bold: bool = False) -> float:
     """Measure text as it will be drawn (Arabic joined, Devanagari shaped), in points."""
     register_fonts()
+    return _text_width(text, size, bold)
+
+
+@lru_cache(maxsize=8192)
+def _text_width(text: str, size: float, bold: bool) -> float:
     return _width(_reshape(_separate_scripts(_clean(text))), size, bold)
 
 

@@ -35,13 +35,18 @@ def export_command(slug: str, fmt: str, output: str, lang: str | None, channel: 
 @cli.command("pdf")
 @click.argument("slug")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
-@click.option("--lang", default=None, help="Language of labels (default: the survey's base language).")
+@click.option("--language", "--lang", "lang", default=None,
+              help="The report's language, one of the survey's (default: its base language).")
 def pdf_command(slug: str, output: str, lang: str | None) -> None:
-    """Build the results summary PDF of SLUG."""
+    """Build the results summary PDF of SLUG in one of its languages."""
     survey = _survey(slug)
+    languages = report.report_languages(survey)
+    if lang is not None and lang not in languages:
+        raise click.BadParameter(f"{lang!r} is not one of this survey's languages: {', '.join(languages)}",
+                                 param_hint="--language")
     with open(output, "wb") as handle:
         report.write_pdf(survey, handle, lang or survey.base_language)
-    click.echo(f"{slug}: wrote results summary to {output}")
+    click.echo(f"{slug}: wrote results summary ({lang or survey.base_language}) to {output}")
 
 
 @cli.command("rebuild-totals")

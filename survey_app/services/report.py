@@ -1,190 +1,506 @@
-"""The published results summary: one content object rendered as an A4 PDF and as an HTML preview.
+"""The published results summary: one content object rendered as an A4 PDF and as a web page.
 
-The PDF holds aggregates only: no names, e-mail addresses, tokens or response ids, and no group
-below the survey's minimum size.  All text goes through survey_app.pdf.text, whose fonts are
-embedded, so Chinese, Arabic, Greek, Cyrillic and Devanagari print wherever the file is opened.
+The report holds aggregates only: no names, e-mail addresses, tokens or response ids, no internal
+identifiers, and no group below the survey's minimum size. Every sentence of it is in the report's
+language (Flask-Babel, forced to that language), and all text goes through survey_app.pdf.text,
+whose fonts are embedded, so any of the survey's languages prints wherever the file is opened;
+Arabic runs right to left, page furniture and tables included.
 """
 from __future__ import annotations
 
+import base64
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from flask_babel import force_locale, format_date, ngettext
+from flask_babel import gettext as _
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    BaseDocTemplate,
     CondPageBreak,
     Flowable,
+    Frame,
+    Image,
     KeepTogether,
+    NextPageTemplate,
     PageBreak,
-    SimpleDocTemplate,
+    PageTemplate,
     Spacer,
     Table,
-    TableStyle,
 )
 
+from ..figures import Figure, percent_text
+from ..i18n import text_direction
 from ..models import Survey
 from ..pdf import figures as pdf_figures
+from ..pdf import layout
 from ..pdf import text as pdf_text
 from ..pdf.styles import Styles
-from .results import Quote, QuestionResult, ResultFilter, SurveyResults, approved_quotes, summarise
+from . import findings as findings_service
+from . import report_settings
+from .results import QuestionResult, Quote, ResultFilter, SurveyResults, approved_quotes, summarise
+from .results.disclosure import UNKNOWN_COUNTRY
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 18 * mm
+BOTTOM_MARGIN = 20 * mm
 BODY_WIDTH = PAGE_WIDTH - 2 * MARGIN
+WIDE_WIDTH = PAGE_HEIGHT - 2 * MARGIN
+LOGO_BOX = (60 * mm, 28 * mm)
+
+
+@dataclass
+class AppendixTable:
+    """A data table moved to the appendix, numbered, with the question it belongs to."""
+
+    number: int
+    question: str
+    figure: Figure
+
+
+@dataclass
+class RegionTop:
+    """A shown region's most common answer to the cross-tabulated question."""
+
+    region: str
+    answers: list[str]
+    percent: float | None
+    base: int
 
 
 @dataclass
 class ReportContent:
+    """Everything the report shows, in its language; the PDF and the web page both draw this."""
+
     survey_slug: str
     results: SurveyResults
     quotes: list[Quote]
     generated_at: datetime
+    language: str = "en"
     method: list[str] = field(default_factory=list)
+    findings: list[findings_service.Finding] = field(default_factory=list)
+    organisation: str = ""
+    accent_colour: str | None = None
+    logo_png: bytes | None = None
+    logo_size: tuple[int, int] | None = None
+    public_url: str | None = None
+    period: str = ""
+    generated_on: str = ""
+    data_as_of: str = ""
+    region_tops: list[RegionTop] = field(default_factory=list)
+    appendix: list[AppendixTable] = field(default_factory=list)
+    table_numbers: dict[str, list[int]] = field(default_factory=dict)
 
     @property
-    def period(self) -> str:
-        start, end = self.results.period_start, self.results.period_end
-        if not start and not end:
-            return "No responses yet"
-        return " – ".join(d.strftime("%-d %B %Y") for d in (start, end) if d)
+    def direction(self) -> str:
+        return text_direction(self.language)
+
+    @property
+    def rtl(self) -> bool:
+        return self.direction == "rtl"
+
+    @property
+    def logo_data_uri(self) -> str | None:
+        """The logo inline, so the web version loads nothing from anywhere else."""
+        return "data:image/png;base64," + base64.b64encode(self.logo_png).decode() if self.logo_png else None
 
 
 def format_pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f} %"
+    return percent_text(value)
 
 
-def build_content(survey: Survey, lang: str = "en") -> ReportContent:
-    """Gather everything the summary shows, for the whole survey, with small groups withheld."""
-    results = summarise(survey, ResultFilter(), lang)
-    quotes = [] if results.withheld else approved_quotes(survey, lang)
+def report_languages(survey: Survey) -> list[str]:
+    """The languages a report can be built in: the survey's own."""
+    return list(survey.languages or [survey.base_language])
+
+
+def _day(moment: datetime | None) -> str:
+    return format_date(moment, "long") if moment else "–"
+
+
+def _method(survey: Survey, results: SurveyResults) -> list[str]:
     status = results.status
-    how = "a personal e-mail invitation"
+    invited = ngettext("%(num)d ITP fellow was invited by a personal e-mail invitation.",
+                       "%(num)d ITP fellows were invited by a personal e-mail invitation.", status.invited)
     if survey.open_link:
-        how += " (the survey was also open to fellows through a shared link)"
-    method = [
-        f"{status.invited} ITP fellows were invited by {how}. Reminders went to those who had not "
-        "answered.",
-        f"The figures count the {results.completed_all} complete responses. {status.partial} partial "
-        "responses (started but not submitted) are not included. The response rate is the share of "
-        "invited fellows who completed the survey.",
-        "Each percentage is of the respondents who answered that question; this base is shown as "
-        "“n = …” beside each chart. Where several answers could be chosen, the percentages add up "
-        "to more than 100 %.",
-        f"To protect anonymity, no result is shown for any group (a country, a world region) of fewer "
-        f"than {survey.min_group_size} respondents; where one withheld group could be worked out by "
-        "subtraction, a second group is withheld too. Countries are grouped into world regions as "
-        "explained in the survey documentation.",
-        "Quotations come only from fellows who agreed to be quoted anonymously, and were chosen by "
-        "ITP staff. They are not attributed.",
+        invited += " " + _("The survey was also open to fellows through a shared link.")
+    return [
+        invited + " " + _("Reminders went to those who had not answered."),
+        ngettext("The figures count %(num)d complete response.", "The figures count %(num)d complete responses.",
+                 results.completed_all) + " "
+        + ngettext("%(num)d partial response (started but not submitted) is not included.",
+                   "%(num)d partial responses (started but not submitted) are not included.", status.partial) + " "
+        + _("The response rate is the share of invited fellows who completed the survey."),
+        _("Each percentage is of the respondents who answered that question; this base is shown as “n = …” "
+          "beside each chart. Where several answers could be chosen, the percentages add up to more than 100 %."),
+        ngettext("To protect anonymity, no result is shown for any group (a country, a world region) of fewer "
+                 "than %(num)d respondent; where one withheld group could be worked out by subtraction, a second "
+                 "group is withheld too.",
+                 "To protect anonymity, no result is shown for any group (a country, a world region) of fewer "
+                 "than %(num)d respondents; where one withheld group could be worked out by subtraction, a second "
+                 "group is withheld too.", survey.min_group_size),
+        _("Quotations come only from fellows who agreed to be quoted anonymously, and were chosen by ITP staff. "
+          "They are not attributed. Where staff translated a quotation, the translation is printed beside it."),
+        _("The data tables behind every chart are in the appendix."),
     ]
-    return ReportContent(survey.slug, results, quotes, datetime.now(timezone.utc), method)
 
 
-def _p(text: str, style: ParagraphStyle) -> Flowable:
-    return pdf_text.paragraph(text, style)
-
-
-def _question_flowables(question: QuestionResult, number: int, st: Styles) -> list[Flowable]:
-    head = [_p(f"{number}. {question.label}", st.h2), _p(f"n = {question.base} answered", st.small)]
-    body: list[Flowable] = []
-    for figure in question.figures:
-        body += pdf_figures.flowables(figure, st, BODY_WIDTH)
-    body += [_p(note, st.small) for note in question.notes]
-    return [CondPageBreak(60 * mm), KeepTogether(head + body[:2]), *body[2:], Spacer(1, 6)]
-
-
-def _crosstab_flowables(content: ReportContent, st: Styles) -> list[Flowable]:
-    crosstab = content.results.crosstab
+def _region_tops(results: SurveyResults) -> list[RegionTop]:
+    """For each region shown, its most common answer; withheld regions and unknown countries are left out."""
+    crosstab = results.crosstab
     if crosstab is None:
         return []
-    columns = crosstab.columns
-    col_width = (BODY_WIDTH - 32 * mm) / (len(columns) + 1)
-    header = [_p("Answer", st.cell_head)] + [_p(c.label, st.cell_head) for c in columns] + [_p("All", st.cell_head)]
-    # A withheld column's base is hidden too: it says "withheld", never the number.
-    bases = [_p("Respondents (n)", st.cell_head)] + [
-        _p(str(c.base) if c.shown else "withheld", st.cell) for c in columns] + [_p(str(crosstab.total_base), st.cell)]
-    rows = [header, bases]
-    for _code, label, cells in crosstab.rows:
-        rows.append([_p(label, st.cell)] + [
-            _p("–", st.cell) if n is None else [_p(str(n), st.cell), _p(format_pct(p), st.cell)]
-            for n, p in cells])
-    table = pdf_figures.data_table(rows, [32 * mm] + [col_width] * (len(columns) + 1), header_rows=2)
-    return [PageBreak(), _p(f"{crosstab.question_label}, by world region", st.h1), table, Spacer(1, 4),
-            _p(crosstab.note + " “–” marks a withheld figure.", st.small)]
+    tops = []
+    for index, column in enumerate(crosstab.columns):
+        if not column.shown or column.code == UNKNOWN_COUNTRY:
+            continue
+        best = max((cells[index][0] or 0 for _code, _label, cells in crosstab.rows), default=0)
+        if not best:
+            continue
+        winners = [(label, cells[index][1]) for _code, label, cells in crosstab.rows if cells[index][0] == best]
+        tops.append(RegionTop(column.label, [label for label, _p in winners], winners[0][1], column.base))
+    return tops
 
 
-def _footer(content: ReportContent):
-    generated = content.generated_at.strftime("%-d %B %Y %H:%M UTC")
-    version = content.results.data_version
+def _appendix(results: SurveyResults) -> tuple[list[AppendixTable], dict[str, list[int]]]:
+    tables: list[AppendixTable] = []
+    numbers: dict[str, list[int]] = {}
+    for question in results.questions:
+        for figure in question.figures:
+            if figure.kind == "table":
+                tables.append(AppendixTable(len(tables) + 1, question.label, figure))
+                numbers.setdefault(question.code, []).append(len(tables))
+    return tables, numbers
 
-    def draw(canvas, doc) -> None:
+
+def build_content(survey: Survey, lang: str | None = None) -> ReportContent:
+    """Gather everything the summary shows, in one language, for the whole survey, small groups withheld."""
+    lang = lang if lang in report_languages(survey) else survey.base_language
+    settings = report_settings.settings_for(survey)
+    with force_locale(lang):
+        results = summarise(survey, ResultFilter(), lang)
+        quotes = [] if results.withheld else approved_quotes(survey, lang)
+        appendix, numbers = _appendix(results)
+        generated_at = datetime.now(timezone.utc)
+        start, end = results.period_start, results.period_end
+        period = " – ".join(_day(d) for d in (start, end) if d) if (start or end) else _("No responses yet")
+        return ReportContent(
+            survey.slug, results, quotes, generated_at, language=lang, method=_method(survey, results),
+            findings=findings_service.printed(findings_service.findings(survey, results)),
+            organisation=settings.organisation or _("British Museum International Training Programme"),
+            accent_colour=settings.accent_colour, logo_png=settings.logo_png,
+            logo_size=(settings.logo_width, settings.logo_height) if settings.logo_png and settings.logo_width
+            and settings.logo_height else None,
+            public_url=report_settings.public_url(settings), period=period, generated_on=_day(generated_at),
+            data_as_of=_day(results.latest_submission), region_tops=_region_tops(results), appendix=appendix,
+            table_numbers=numbers,
+        )
+
+
+# --- the PDF ----------------------------------------------------------------------------------------
+
+
+class Heading(Flowable):
+    """A heading that is also a PDF bookmark: an outline entry at the place it is drawn."""
+
+    def __init__(self, inner: Flowable, title: str, level: int, key: str) -> None:
+        super().__init__()
+        self.inner, self.title, self.level, self.key = inner, title, level, key
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        self.width, self.height = self.inner.wrap(availWidth, availHeight)
+        return self.width, self.height
+
+    def getSpaceBefore(self) -> float:  # noqa: N802 - reportlab's name
+        return self.inner.getSpaceBefore()
+
+    def getSpaceAfter(self) -> float:  # noqa: N802 - reportlab's name
+        return self.inner.getSpaceAfter()
+
+    def draw(self) -> None:
+        self.canv.bookmarkPage(self.key)
+        # Outline titles are Unicode text that the reader lays out itself: the logical order, not reshaped.
+        self.canv.addOutlineEntry(self.title, self.key, level=self.level, closed=False)
+        self.inner.drawOn(self.canv, 0, 0)
+
+
+class _Builder:
+    """Turns a ReportContent into flowables, in the report's language and direction."""
+
+    def __init__(self, content: ReportContent) -> None:
+        self.content = content
+        accent = colors.HexColor(content.accent_colour) if content.accent_colour else None
+        self.st = Styles(rtl=content.rtl, accent=accent)
+        self.keys = 0
+
+    def p(self, text: str, style: Any) -> Flowable:
+        return layout.para(text, style, self.st)
+
+    def heading(self, text: str, style: Any, level: int, outline: str | None = None) -> Flowable:
+        self.keys += 1
+        return Heading(self.p(text, style), outline or text, level, f"h{self.keys}")
+
+    def story(self) -> list[Flowable]:
+        content, st = self.content, self.st
+        story: list[Flowable] = self.cover()
+        results = content.results
+        if results.withheld:
+            story += [PageBreak(), self.heading(_("Results withheld"), st.h1, 0),
+                      self.p(results.withheld_reason, st.body)]
+            return story
+        story += self.findings()
+        story += [self.heading(_("How to read this summary"), st.h1, 0)]
+        story += [self.p(paragraph, st.body) for paragraph in content.method]
+        story += [PageBreak(), self.heading(_("Answers, question by question"), st.h1, 0)]
+        for number, question in enumerate(results.questions, 1):
+            story += self.question(question, number)
+        story += self.regions()
+        story += self.quotes()
+        story += self.appendix()
+        return story
+
+    def cover(self) -> list[Flowable]:
+        content, st, results = self.content, self.st, self.content.results
+        story: list[Flowable] = [Spacer(1, 10 * mm)]
+        if content.logo_png and content.logo_size:
+            width, height = content.logo_size
+            scale = min(LOGO_BOX[0] / width, LOGO_BOX[1] / height, 1.0)  # never enlarged past one point a pixel
+            logo = Image(io.BytesIO(content.logo_png), width=width * scale, height=height * scale)
+            logo.hAlign = "RIGHT" if st.rtl else "LEFT"
+            story += [logo, Spacer(1, 8 * mm)]
+        story += [self.p(content.organisation, st.organisation), Spacer(1, 14 * mm),
+                  self.heading(results.title, st.title, 0), self.p(_("Results summary"), st.subtitle)]
+        facts = [
+            (_("Survey period"), content.period),
+            (_("Fellows invited"), str(results.status.invited)),
+            (_("Complete responses"), str(results.completed_all)),
+            (_("Response rate"), format_pct(results.status.response_rate)),
+            (_("Data as of"), content.data_as_of),
+        ]
+        rows = [[self.p(k, st.body), self.p(v, st.cover_value)] for k, v in facts]
+        widths = [60 * mm, BODY_WIDTH - 60 * mm]
+        if st.rtl:
+            rows, widths = [row[::-1] for row in rows], widths[::-1]
+        table = Table(rows, colWidths=widths, hAlign="RIGHT" if st.rtl else "LEFT")
+        table.setStyle(pdf_text.table_style([
+            ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.Color(0.6, 0.6, 0.6)), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+        story += [table, Spacer(1, 12 * mm)]
+        if content.public_url:
+            story += [self.p(_("An accessible web version of this report, with every chart described in text:"),
+                             st.body), LinkParagraph(content.public_url, st)]
+        return story
+
+    def findings(self) -> list[Flowable]:
+        if not self.content.findings:
+            return [PageBreak()]
+        st = self.st
+        story: list[Flowable] = [PageBreak(), self.heading(_("Key findings"), st.h1, 0)]
+        for finding in self.content.findings:
+            story.append(layout.para("• " + finding.text, st.finding, st))
+        return [*story, Spacer(1, 8 * mm)]
+
+    def question(self, question: QuestionResult, number: int) -> list[Flowable]:
+        st = self.st
+        head: list[Flowable] = [
+            self.heading(f"{number}. {question.label}", st.h2, 1),
+            self.p(_("n = %(n)s answered", n=question.base), st.small),
+        ]
+        body: list[Flowable] = []
+        for figure in question.figures:
+            if figure.kind != "table":
+                body += pdf_figures.flowables(figure, st, BODY_WIDTH)
+        body += [self.p(note, st.small) for note in question.notes]
+        tables = self.content.table_numbers.get(question.code)
+        if tables:
+            body.append(self.p(ngettext("Data: table %(tables)s in the appendix.", "Data: tables %(tables)s in the "
+                                        "appendix.", len(tables), tables=", ".join(map(str, tables))), st.small))
+        return [CondPageBreak(60 * mm), KeepTogether(head + body[:2]), *body[2:], Spacer(1, 6)]
+
+    def regions(self) -> list[Flowable]:
+        crosstab, st = self.content.results.crosstab, self.st
+        if crosstab is None or not self.content.region_tops:
+            return []
+        rows = [[_("World region"), _("Most common answer"), _("Share"), _("Respondents (n)")]]
+        rows += [[top.region, "\n".join(top.answers), format_pct(top.percent), str(top.base)]
+                 for top in self.content.region_tops]
+        table = layout.table(rows, BODY_WIDTH, st, numeric_from=2)
+        story: list[Flowable] = [CondPageBreak(80 * mm), self.heading(
+            _("%(q)s, by world region", q=crosstab.question_label), st.h1, 0),
+            self.p(_("The answer given most often in each world region with enough respondents to be shown. "
+                     "The full table is in the appendix."), st.small), Spacer(1, 4)]
+        return story + ([table] if table is not None else [])
+
+    def quotes(self) -> list[Flowable]:
+        content, st = self.content, self.st
+        if not content.quotes:
+            return []
+        story: list[Flowable] = [PageBreak(), self.heading(_("What fellows said"), st.h1, 0),
+                                 self.p(_("A selection of comments from fellows who agreed to be quoted anonymously."),
+                                        st.small), Spacer(1, 6)]
+        for quote in content.quotes:
+            original = pdf_text.paragraph(_("“%(text)s”", text=quote.text), layout.style_for(quote.text, st.quote))
+            about = self.p(_("On: %(question)s", question=quote.question_label), st.small)
+            if quote.translation:
+                translated = self.p(_("“%(text)s”", text=quote.translation), st.quote)
+                label = self.p(_("Translation"), st.small)
+                cells = [[original, [translated, label]]]
+                widths = [BODY_WIDTH / 2, BODY_WIDTH / 2]
+                if st.rtl:
+                    cells = [row[::-1] for row in cells]
+                block = Table(cells, colWidths=widths, hAlign="RIGHT" if st.rtl else "LEFT")
+                block.setStyle(pdf_text.table_style([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                                     ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                                     ("RIGHTPADDING", (0, 0), (-1, -1), 8)]))
+                story.append(KeepTogether([block, about, Spacer(1, 8)]))
+            else:
+                story.append(KeepTogether([original, about, Spacer(1, 8)]))
+        return story
+
+    def appendix(self) -> list[Flowable]:
+        content, st = self.content, self.st
+        if not content.appendix and content.results.crosstab is None:
+            return []
+        story: list[Flowable] = [PageBreak(), self.heading(_("Appendix: data tables"), st.h1, 0)]
+        for item in content.appendix:
+            figure = item.figure
+            title = _("Table %(n)s. %(question)s", n=item.number, question=item.question)
+            rows = [list(figure.columns)] + [[cell.text for cell in row] for row in figure.rows]  # type: ignore[union-attr]
+            table = layout.table(rows, BODY_WIDTH, st, numeric_from=figure.numeric_from)  # type: ignore[union-attr]
+            flow: list[Flowable] = [self.heading(title, st.h3, 1)]
+            flow += [table] if table is not None else pdf_figures.flowables(figure, st, BODY_WIDTH)
+            story += [CondPageBreak(40 * mm), KeepTogether(flow[:2]), *flow[2:], Spacer(1, 6)]
+        story += self.crosstab_table()
+        return story
+
+    def crosstab_table(self) -> list[Flowable]:
+        crosstab, st = self.content.results.crosstab, self.st
+        if crosstab is None:
+            return []
+        header = [_("Answer"), *(c.label for c in crosstab.columns), _("All")]
+        bases = [_("Respondents (n)").replace(" (", "\u00a0("),
+                 *(str(c.base) if c.shown else _("withheld") for c in crosstab.columns), str(crosstab.total_base)]
+        rows = [header, bases]
+        for _code, label, cells in crosstab.rows:
+            rows.append([label, *("–" if n is None else f"{n}\n{format_pct(p)}" for n, p in cells)])
+        title = _("%(q)s, by world region", q=crosstab.question_label)
+        note = self.p(crosstab.note + " " + _("“–” marks a withheld figure."), st.small)
+        table = layout.table(rows, BODY_WIDTH, st, header_rows=2)
+        if table is not None:
+            return [PageBreak(), self.heading(title, st.h3, 1), table, Spacer(1, 4), note]
+        wide = layout.table(rows, WIDE_WIDTH, st, header_rows=2)
+        # Too many regions for a portrait page at a readable size: turn the page.
+        return [NextPageTemplate("wide"), PageBreak(), self.heading(title, st.h3, 1),
+                wide or pdf_text.paragraph(title, st.small), Spacer(1, 4), note, NextPageTemplate("page")]
+
+
+class LinkParagraph(Flowable):
+    """The web version's address as one clickable line (an address has no spaces to wrap at)."""
+
+    def __init__(self, url: str, st: Styles) -> None:
+        super().__init__()
+        self.url, self.st = url, st
+        self.size = 9.0
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        self.width = availWidth
+        while self.size > 6 and pdf_text.text_width(self.url, self.size) > availWidth:
+            self.size -= 0.5
+        return availWidth, self.size * 1.6
+
+    def draw(self) -> None:
+        canvas = self.canv
+        width = pdf_text.text_width(self.url, self.size)
+        x = self.width - width if self.st.rtl else 0.0
+        canvas.setFont(pdf_text.BASE_FONT, self.size)
+        canvas.setFillColor(self.st.accent or colors.Color(0.05, 0.25, 0.55))
+        canvas.drawString(x, self.size * 0.4, self.url)
+        canvas.linkURL(self.url, (x, 0, x + width, self.size * 1.4), relative=1)
+
+
+def _page_furniture(content: ReportContent, total: list[int], page_width: float) -> Callable[[Canvas, Any], None]:
+    """The footer: the human date and n on one side, "Page N of M" on the other (mirrored right to left)."""
+    with force_locale(content.language):
+        left_text = _("%(date)s · n = %(n)s complete responses", date=content.generated_on,
+                      n=content.results.completed_all)
+        page_text = _("Page %(page)s of %(pages)s", page="{page}", pages="{pages}")
+    accent = colors.HexColor(content.accent_colour) if content.accent_colour else None
+
+    def draw(canvas: Canvas, doc: Any) -> None:
         canvas.saveState()
-        canvas.setFont(pdf_text.BASE_FONT, 7.5)
         canvas.setFillColor(colors.Color(0.25, 0.25, 0.25))
-        canvas.drawString(MARGIN, 10 * mm, f"Generated {generated} · Data version {version}")
-        canvas.drawRightString(PAGE_WIDTH - MARGIN, 10 * mm, f"Page {doc.page}")
+        start_font, start = pdf_text.chart_label(left_text)
+        end_font, end = pdf_text.chart_label(page_text.format(page=doc.page, pages=total[0] or "?"))
+        if content.rtl:
+            start_font, start, end_font, end = end_font, end, start_font, start
+        canvas.setFont(start_font, 7.5)
+        canvas.drawString(MARGIN, 10 * mm, start)
+        canvas.setFont(end_font, 7.5)
+        canvas.drawRightString(page_width - MARGIN, 10 * mm, end)
+        if accent is not None and doc.page == 1:
+            canvas.setFillColor(accent)
+            canvas.rect(0, PAGE_HEIGHT - 8 * mm, page_width, 8 * mm, stroke=0, fill=1)
         canvas.restoreState()
 
     return draw
 
 
-def build_story(content: ReportContent) -> list:
-    st = Styles()
-    results = content.results
-    status = results.status
-    story: list = [Spacer(1, 30 * mm), _p(results.title, st.title), _p("Results summary", st.subtitle)]
-    facts = [
-        ("Survey period", content.period),
-        ("Fellows invited", str(status.invited)),
-        ("Complete responses", str(results.completed_all)),
-        ("Response rate", format_pct(status.response_rate)),
-        ("Data as of", results.latest_submission.strftime("%-d %B %Y") if results.latest_submission else "–"),
-    ]
-    cover = Table([[_p(k, st.body), _p(v, st.cover_value)] for k, v in facts], colWidths=[55 * mm, 100 * mm],
-                  hAlign="LEFT")
-    cover.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), pdf_text.BASE_FONT),
-                               ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.Color(0.6, 0.6, 0.6)),
-                               ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                               ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
-    story += [cover, Spacer(1, 12 * mm), _p("How to read this summary", st.h1)]
-    story += [_p(paragraph, st.body) for paragraph in content.method]
-    story.append(PageBreak())
-    if results.withheld:
-        story += [_p("Results withheld", st.h1), _p(results.withheld_reason, st.body)]
-        return story
-    story.append(_p("Answers, question by question", st.h1))
-    for number, question in enumerate(results.questions, 1):
-        story += _question_flowables(question, number, st)
-    story += _crosstab_flowables(content, st)
-    if content.quotes:
-        story += [PageBreak(), _p("What fellows said", st.h1),
-                  _p("A selection of comments from fellows who agreed to be quoted anonymously.", st.small),
-                  Spacer(1, 4)]
-        for quote in content.quotes:
-            story.append(KeepTogether([pdf_text.paragraph(f"“{quote.text}”", st.quote),
-                                       _p(f"— on: {quote.question_label}", st.small), Spacer(1, 6)]))
-    return story
+class _Document(BaseDocTemplate):
+    """A4 portrait pages, and landscape ones for a table too wide to stand upright."""
+
+    def __init__(self, output: BinaryIO, content: ReportContent, total: list[int], **metadata: Any) -> None:
+        super().__init__(output, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+                         bottomMargin=BOTTOM_MARGIN, **metadata)
+        portrait = Frame(MARGIN, BOTTOM_MARGIN, BODY_WIDTH, PAGE_HEIGHT - MARGIN - BOTTOM_MARGIN, id="body",
+                         leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+        wide = Frame(MARGIN, BOTTOM_MARGIN, WIDE_WIDTH, PAGE_WIDTH - MARGIN - BOTTOM_MARGIN, id="wide",
+                     leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+        self.addPageTemplates([
+            PageTemplate("page", [portrait], onPage=_page_furniture(content, total, PAGE_WIDTH), pagesize=A4),
+            PageTemplate("wide", [wide], onPage=_page_furniture(content, total, PAGE_HEIGHT),
+                         pagesize=landscape(A4)),
+        ])
+
+    def beforeDocument(self) -> None:  # noqa: N802 - reportlab's name
+        self.canv.showOutline()
 
 
-def write_pdf(survey: Survey, output: BinaryIO, lang: str = "en") -> ReportContent:
+def _build(content: ReportContent, output: BinaryIO, total: list[int]) -> int:
+    with force_locale(content.language):
+        doc = _Document(
+            output, content, total, title=_("%(title)s: results summary", title=content.results.title),
+            author=content.organisation, subject=_("Results summary"), creator="survey_app",
+            lang=content.language,
+        )
+        doc.build(_Builder(content).story())
+    return doc.page
+
+
+def render(content: ReportContent, output: BinaryIO) -> None:
+    """Lay the report out twice: once to count its pages, then for real with "Page N of M"."""
+    pdf_text.register_fonts()
+    total = [0]
+    total[0] = _build(content, io.BytesIO(), total)
+    _build(content, output, total)
+
+
+def write_pdf(survey: Survey, output: BinaryIO, lang: str | None = None) -> ReportContent:
     """Render the results summary as an A4 PDF into a binary file object."""
     pdf_text.register_fonts()
     content = build_content(survey, lang)
-    doc = SimpleDocTemplate(
-        output, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=20 * mm,
-        title=f"{content.results.title}: results summary", author="British Museum International Training Programme",
-        subject=f"Data version {content.results.data_version}", creator="survey_app",
-    )
-    footer = _footer(content)
-    doc.build(build_story(content), onFirstPage=footer, onLaterPages=footer)
+    render(content, output)
     return content
 
 
-def render_pdf_bytes(survey: Survey, lang: str = "en") -> bytes:
+def render_pdf_bytes(survey: Survey, lang: str | None = None) -> bytes:
     buffer = io.BytesIO()
     write_pdf(survey, buffer, lang)
     return buffer.getvalue()
+

@@ -28,6 +28,7 @@ PUBLIC_ENDPOINTS = {
     "respond.done",
     "optout.optout",     # the opt-out link in every e-mail: token-throttled like the answer links
     "optout.one_click",  # RFC 8058 one-click unsubscribe, posted by mail programs
+    "public_report.report_page",  # the published web version of a report: token-throttled, 404 once withdrawn
 }
 # Paths under which every route must be limited to administrators.
 ADMIN_ONLY_PREFIX = "/staff/admin/"

@@ -18,6 +18,9 @@ from .disclosure import (
 )
 from .filters import CHANNEL_NAMES, CHANNELS, ResultFilter
 from .review import (
+    ACTIONS,
+    STATES,
+    BulkOutcome,
     ResultsError,
     TextAnswer,
     TextPage,
@@ -28,12 +31,17 @@ from .review import (
     list_free_text,
     reviewable_questions,
     set_category,
+    bulk_review,
+    quote_for_translation,
+    save_translations,
     set_quote_approval,
+    suggest,
 )
 from .summary import CrossTab, CrossTabColumn, StatusCounts, SurveyResults, filter_choices, status_counts, summarise
 
 __all__ = [
-    "CHANNELS", "CHANNEL_NAMES",
+    "ACTIONS", "CHANNELS", "CHANNEL_NAMES", "STATES", "BulkOutcome", "bulk_review", "quote_for_translation",
+    "save_translations", "suggest",
     "CrossTab", "CrossTabColumn", "Disclosure", "Groups", "MatrixRow", "NumberSummary", "OptionCount",
     "QuestionResult", "Quote", "RankItem", "ResultFilter", "ResultsError", "StatusCounts", "SurveyResults",
     "TextAnswer", "TextPage", "approved_quotes", "complete_condition", "consent_question", "disclosure_rules",
