@@ -143,8 +143,6 @@ def test_tables_are_in_the_appendix_only(app, legacy, pdf_en):
     assert "Data: table 1 in the appendix." in before
 
 
-@pytest.mark.xfail(strict=True, reason="ordinal order of years arrives with issue 21 item 1 (the chart per type, "
-                                       "another branch): remove this mark when it is merged")
 def test_years_are_in_order(app, legacy, pdf_en):
     text = "\n".join(_pages(pdf_en))
     table = text[text.index("Table 1. In which year"):]
