@@ -15,7 +15,9 @@ from importlib.resources import as_file, files
 from typing import Literal, NoReturn
 
 import arabic_reshaper
-from bidi import get_display
+# The pure-Python implementation of the same package: unlike the compiled get_display of python-bidi 0.6,
+# it mirrors brackets in right-to-left runs (rule L4), so "(n = 245)" does not print as ")n = 245(".
+from bidi.algorithm import get_display
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics

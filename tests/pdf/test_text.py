@@ -294,7 +294,9 @@ ANSWER_WORDS = st.sampled_from(
 def test_any_answer_lays_out_without_injecting_markup(answer: str) -> None:
     style = pdf_text.paragraph_style()
     plain = Paragraph(pdf_text.paragraph_markup(answer), style).getPlainText()
-    assert plain.count("<") == answer.count("<") and plain.count("&") == answer.count("&")
+    # Nothing is lost or turned into markup; in a right-to-left run "<" is drawn mirrored (Unicode rule L4).
+    assert plain.count("<") + plain.count(">") == answer.count("<") + answer.count(">")
+    assert plain.count("&") == answer.count("&")
     width, height = pdf_text.BidiParagraph(answer, style).wrap(120, 10_000)
     assert width == 120 and height >= style.leading
     font, shown = pdf_text.chart_label(answer, max_width=60, size=8)
@@ -310,3 +312,9 @@ def test_every_wrapped_line_fits_its_width(words: list[str]) -> None:
     flowable.wrap(150, 10_000)
     for line in flowable._lines:
         assert line.wrap(150, 10_000)[1] <= style.leading + 1e-6, line.text
+
+
+def test_brackets_in_arabic_are_mirrored_so_they_enclose_their_text() -> None:
+    """Drawn left to right, "(n = 245)" in an Arabic line must still read as an opening and a closing bracket."""
+    _font, shown = pdf_text.chart_label("عدد المشاركين (n = 245) في الاستبيان", max_width=1000, size=8)
+    assert "(n = 245)" in shown and ")n = 245(" not in shown
