@@ -48,7 +48,7 @@ def _wait(survey: Survey, batch: MailBatch | None) -> None:
 def send(slug: str, wait: bool) -> None:
     """Invite every participant who has not been invited yet."""
     survey = _survey(slug)
-    batch = invitation_service.send_invitations(survey)
+    batch = invitation_service.send_invitations(survey, actor=None)
     click.echo(f"queued {batch.total} invitations (batch {batch.id})" if batch else "nobody left to invite")
     if wait:
         _wait(survey, batch)
@@ -68,7 +68,7 @@ def remind(slug: str, wait: bool, yes: bool) -> None:
         return
     if not yes:
         click.confirm(f"Send reminder round {round_} to {count} participants?", abort=True)
-    batch = invitation_service.send_reminders(survey, round_)
+    batch = invitation_service.send_reminders(survey, round_, actor=None)
     click.echo(f"queued {batch.total} reminders (batch {batch.id}, round {round_})" if batch else "nobody to remind")
     if wait:
         _wait(survey, batch)

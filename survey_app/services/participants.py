@@ -26,7 +26,8 @@ from ..countries import country_codes, country_names
 from ..extensions import db
 from ..models import Delivery, Invitation, Participant, Survey
 from ..models.base import utcnow
-from . import audit, mailer, tokens
+from . import audit, tokens
+from .mail import outbox
 
 COLUMNS = ("name", "email", "country", "cohort", "language")
 HEADER_ALIASES = {
@@ -700,7 +701,7 @@ def remove_participant(participant: Participant) -> None:
     db.session.execute(delete(Participant).where(Participant.id == participant_id)
                        .execution_options(synchronize_session=False))
     audit.record("participants.remove", survey_id, participant_id=participant_id)
-    mailer.remove_outbox_files(survey_id, delivery_ids)
+    outbox.remove_outbox_files(survey_id, delivery_ids)
     db.session.commit()
 
 

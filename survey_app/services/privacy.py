@@ -25,8 +25,9 @@ from ..models import (
     SurveyState,
 )
 from ..models.base import utcnow
-from . import audit, bursts, mailer, totals
+from . import audit, bursts, totals
 from . import participants as participant_service
+from .mail import outbox
 
 # Fields exported from each row: an allow-list, so a column added later (a token hash, a seed)
 # never leaks into a download by default.
@@ -259,19 +260,19 @@ def erase_participant(participant_id: int, actor: StaffUser | None) -> ErasureRe
         delete(Participant).where(Participant.id == participant_id).execution_options(synchronize_session=False)
     ).rowcount
     try:
-        outbox = mailer.remove_outbox_files(survey_id, delivery_ids, addresses={email})
+        outbox_files = outbox.remove_outbox_files(survey_id, delivery_ids, addresses={email})
         uploads = participant_service.discard_uploads_holding(email)
     except OSError as exc:
         db.session.rollback()
         raise PrivacyError(f"a file holding this person could not be deleted ({exc.strerror}); "
                            "nothing was erased") from None
     report = ErasureReport(participant_id, survey_id, responses, answers, deliveries, invitations, participants,
-                           outbox, uploads)
+                           outbox_files, uploads)
     audit.record("participant.erased", survey_id, actor=actor, participant_id=participant_id,
                  responses=responses, answers=answers, deliveries=deliveries, invitations=invitations)
     db.session.commit()
     # A message the mail worker was writing at that very moment lands after the first pass.
-    mailer.remove_outbox_files(survey_id, delivery_ids)
+    outbox.remove_outbox_files(survey_id, delivery_ids)
     _truncate_sqlite_log()
     return report
 
@@ -343,7 +344,7 @@ def _retention_counts(survey: Survey) -> dict[str, int]:
         "resume_links_removed": count(select(func.count(Response.id)).where(
             Response.survey_id == survey.id, Response.resume_token_hash.is_not(None))),
         "texts_removed": count(select(func.count(Answer.id)).where(_unapproved_text_filter(survey.id))),
-        "outbox_messages": len(mailer.list_outbox(survey.id)),
+        "outbox_messages": len(outbox.list_outbox(survey.id)),
     }
 
 
@@ -417,7 +418,7 @@ def erase_expired(now: datetime | None = None, dry_run: bool = False) -> list[Re
                                  **counts)
         if not dry_run:
             _erase_survey_personal_data(survey)
-            mailer.remove_outbox_files(survey.id, everything=True)  # before the commit, as in erase_participant
+            outbox.remove_outbox_files(survey.id, everything=True)  # before the commit, as in erase_participant
             audit.record("retention.erased", survey.id, actor=None, retention_days=survey.retention_days,
                          **counts)
             db.session.commit()

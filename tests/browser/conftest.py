@@ -96,7 +96,7 @@ class LiveServer:
         """Send one invitation batch into the outbox; return the batch id and one message's file name."""
         from survey_app.models import Survey
         from survey_app.services import invitations as invitation_service
-        from survey_app.services import mailer
+        from survey_app.services.mail import outbox
 
         self.invite(slug)
         with self.app.test_request_context():
@@ -110,7 +110,7 @@ class LiveServer:
                 batch = db.session.scalars(select(MailBatch).order_by(MailBatch.id)).first()
             batch_id = batch.id
             invitation_service.process_batch(batch_id)
-            name = sorted(p.name for p in mailer.outbox_dir().glob("*.eml"))[0]
+            name = sorted(p.name for p in outbox.outbox_dir().glob("*.eml"))[0]
             db.session.remove()
         return batch_id, name
 

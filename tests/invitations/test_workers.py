@@ -143,7 +143,7 @@ def test_two_workers_on_redis_deliver_1000_invitations_exactly_once(smtp, pg_dat
     workers = [start_worker(env, log) for _ in range(2)]
     try:
         with app.app_context():
-            batch = invitation_service.send_invitations(db.session.get(Survey, survey_id))
+            batch = invitation_service.send_invitations(db.session.get(Survey, survey_id), actor=None)
             assert batch.total == 1000
         _wait_until(lambda: _active(app) == 0, 300, "1,000 invitations", workers)
     finally:

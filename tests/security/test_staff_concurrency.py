@@ -45,7 +45,7 @@ def _setup(app, people: int) -> tuple[int, list[tuple[int, str]]]:
         definition = survey_service.parse_definition(survey_service.read_definition(LEGACY_SURVEY))
         survey = survey_service.apply_definition(definition).survey
         participant_service.import_file(survey, fellows_csv(people))
-        invitation_service.send_invitations(survey)
+        invitation_service.send_invitations(survey, actor=None)
         invitation_service.send_pending()
         from survey_app.services import staff as staff_service
 
@@ -220,9 +220,9 @@ def test_a_stale_participant_gets_gone_not_a_database_error(app, make_survey, ac
             participant_service.remove_participant(db.session.get(Participant, pid))
         calls = {
             "remove": lambda: participant_service.remove_participant(stale),
-            "delete_data": lambda: invitation_service.delete_invitation_data(stale),
+            "delete_data": lambda: invitation_service.delete_invitation_data(stale, actor=None),
             "edit": lambda: participant_service.update_participant(stale, person),
-            "resend": lambda: invitation_service.resend(stale),
+            "resend": lambda: invitation_service.resend(stale, actor=None),
             "erase": lambda: privacy.erase_participant(pid, None),
         }
         expected = privacy.ParticipantGone if action == "erase" else participant_service.ParticipantGone
