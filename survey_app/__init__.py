@@ -32,6 +32,7 @@ def create_app(config: Config | type[Config] | str | dict[str, Any] | None = Non
     register_logging(app)
     register_origin_check(app)
     register_extensions(app)
+    register_jobs(app)
     register_blueprints(app)
     register_security(app)
     register_i18n(app)
@@ -129,6 +130,13 @@ def _configure_sqlite(app: Flask) -> None:
         # Overwrite deleted rows with zeros, so an erased person's data does not linger in free pages.
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
+
+
+def register_jobs(app: Flask) -> None:
+    """Let services ask for background tasks, queued once their transaction commits (survey_app/jobs.py)."""
+    from . import jobs, tasks
+
+    jobs.init_app(app, tasks.QUEUED_AFTER_COMMIT)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -17,6 +17,7 @@ from flask_mail import Message
 from sqlalchemy import select
 
 from ..auth.throttle import account_key
+from .. import jobs
 from ..extensions import db
 from ..i18n import text_direction
 from ..models import StaffUser
@@ -28,14 +29,13 @@ log = logging.getLogger(__name__)
 
 
 def queue_alert(account: str, failures: int) -> None:
-    """Hand the alert to the worker (sending never waits inside a sign-in request)."""
-    from .. import tasks
-
-    tasks.alert_failed_sign_ins(account, failures)
+    """Hand the alert to the worker (sending never waits inside a sign-in request). Commit."""
+    jobs.after_commit("alert_failed_sign_ins", account, failures)
+    db.session.commit()
 
 
 def record_alert(account: str, failures: int) -> int | None:
-    """Find the active account with this key, record the alert in the audit log and commit.
+    """Find the active account with this key, record the alert in the audit log and queue its e-mail. Commit.
 
     Return the account's id, or None when the e-mail typed was no active account's.
     """
@@ -45,6 +45,7 @@ def record_alert(account: str, failures: int) -> int | None:
         return None
     audit.record("staff.sign_in_alert", None, actor=None, actor_label="system", staff_user_id=user_id,
                  failures=failures)
+    jobs.after_commit("send_sign_in_alert", user_id, failures)
     db.session.commit()
     return user_id
 

@@ -19,7 +19,7 @@ from .batches import (
 )
 from .ledger import ACTIVE_STATES, pending_batch_ids, recover_stale
 from .links import delete_invitation_data, find_by_optout_token, opt_out, optout_link, personal_link
-from .sending import BatchRun, process_batch, send_pending, sweep
+from .sending import BatchRun, process_batch, resume_pending, send_pending, sweep
 from .status import (
     STATUS_ORDER,
     BatchProgress,
@@ -42,6 +42,6 @@ __all__ = [
     "batch_progress", "count_recipients", "create_batch", "delete_invitation_data", "delivery_counts",
     "find_by_optout_token", "get_batch", "list_participants", "next_reminder_round", "opt_out", "optout_link",
     "participant_deliveries", "pending_batch_ids", "personal_link", "preview", "process_batch", "recent_batches",
-    "recover_stale", "renderer", "resend", "run_scheduled_reminders", "save_schedule", "save_texts",
+    "recover_stale", "renderer", "resend", "resume_pending", "run_scheduled_reminders", "save_schedule", "save_texts",
     "send_invitations", "send_pending", "send_reminders", "status_counts", "sweep", "texts_for", "wake_workers",
 ]

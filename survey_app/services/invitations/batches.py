@@ -7,6 +7,7 @@ from flask import current_app
 from sqlalchemy import Select, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ... import jobs
 from ...extensions import db
 from ...models import (
     Delivery,
@@ -91,11 +92,13 @@ def _insert_skipping_existing() -> postgresql.Insert | sqlite.Insert:
 
 
 def create_batch(survey: Survey, kind: str, round_: int | None = None, actor: StaffUser | None = None,
-                 scheduled: bool = False, actor_label: str = "cli") -> MailBatch | None:
+                 scheduled: bool = False, actor_label: str = "cli", wake: bool = False) -> MailBatch | None:
     """Queue one message per eligible participant in one transaction; None when nobody is due. Commit.
 
     The insert skips rows that already exist, so a double click, two staff members or a
-    concurrent scheduler produce no second ledger row for anyone.
+    concurrent scheduler produce no second ledger row for anyone. wake: have the workers start on
+    it once it is committed (the sweep wakes every batch with work due within a minute anyway).
+    actor None is a command or the scheduler, logged as actor_label.
     """
     if round_ is None:
         round_ = 0 if kind == DeliveryKind.INVITATION.value else next_reminder_round(survey)
@@ -123,32 +126,29 @@ def create_batch(survey: Survey, kind: str, round_: int | None = None, actor: St
     audit.record(f"invitations.{'remind' if kind == DeliveryKind.REMINDER.value else 'send'}", survey.id,
                  actor, actor_label=actor_label, batch_id=batch.id, round=round_, queued=inserted,
                  scheduled=scheduled)
+    if wake:
+        wake_workers(batch.id)
     db.session.commit()
     return batch
 
 
 def wake_workers(batch_id: int) -> None:
-    """Hand a committed batch to the workers (several tasks, so several workers share it)."""
-    from ... import tasks
-
+    """Have the workers send a batch once the current transaction commits (several tasks, so several share it)."""
     for _ in range(max(1, int(current_app.config.get("MAIL_SEND_TASKS", 2)))):
-        tasks.send_batch(batch_id)
+        jobs.after_commit("send_batch", batch_id)
 
 
 def send_invitations(survey: Survey, *, actor: StaffUser | None) -> MailBatch | None:
-    """Queue the invitation to everyone not yet invited, then wake the workers."""
-    batch = create_batch(survey, DeliveryKind.INVITATION.value, 0, actor=actor)
-    if batch is not None:
-        wake_workers(batch.id)
-    return batch
+    """Queue the invitation to everyone not yet invited and wake the workers. Commit."""
+    return create_batch(survey, DeliveryKind.INVITATION.value, 0, actor=actor, wake=True)
 
 
 def send_reminders(survey: Survey, round_: int | None = None, *, actor: StaffUser | None) -> MailBatch | None:
-    """Queue a reminder round to those invited who have not completed; round makes it idempotent."""
-    batch = create_batch(survey, DeliveryKind.REMINDER.value, round_, actor=actor)
-    if batch is not None:
-        wake_workers(batch.id)
-    return batch
+    """Queue a reminder round to those invited who have not completed and wake the workers. Commit.
+
+    The round makes it idempotent: a second click with the same round queues nothing.
+    """
+    return create_batch(survey, DeliveryKind.REMINDER.value, round_, actor=actor, wake=True)
 
 
 def run_scheduled_reminders() -> list[int]:
@@ -209,6 +209,6 @@ def resend(participant: Participant, *, actor: StaffUser | None) -> MailBatch | 
         last.claimed_at = None
     audit.record("invitations.resend", participant.survey_id, actor, participant_id=participant.id,
                  batch_id=batch.id)
-    db.session.commit()
     wake_workers(batch.id)
+    db.session.commit()
     return batch

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from flask import current_app
 
+from ... import jobs
 from ...extensions import db
 from ...models import DeliveryKind, MailBatch, Survey
 from ..mail import Transport, make_transport
@@ -117,7 +118,21 @@ def send_pending(survey: Survey | None = None, on_progress: Callable[[int], None
 
 
 def sweep() -> list[int]:
-    """Periodic duty: release stale claims, queue scheduled reminders, list batches needing a worker."""
+    """Periodic duty: release stale claims, queue scheduled reminders, wake batches with work due. Commit."""
     ledger.recover_stale()
     run_scheduled_reminders()
-    return ledger.pending_batch_ids()
+    return _wake(ledger.pending_batch_ids())
+
+
+def resume_pending() -> list[int]:
+    """At a worker's start: release what a stopped worker left and wake every batch with work left. Commit."""
+    ledger.recover_stale()
+    return _wake(ledger.pending_batch_ids(due_only=False))
+
+
+def _wake(batch_ids: list[int]) -> list[int]:
+    """One send_batch job per batch once this transaction commits; return the batches."""
+    for batch_id in batch_ids:
+        jobs.after_commit("send_batch", batch_id)
+    db.session.commit()
+    return batch_ids
