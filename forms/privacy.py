@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import NumberRange, Optional
 
-from survey_app.services.privacy import MAX_RETENTION_DAYS
+from survey_app.models.survey import MAX_RETENTION_DAYS
 
 
 class RetentionForm(FlaskForm):

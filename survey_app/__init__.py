@@ -142,10 +142,10 @@ def register_jobs(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
-    from .invitations.public import bp as optout_bp
     from .invitations.views import bp as invitations_bp
     from .participants.views import bp as participants_bp
     from .privacy.views import bp as privacy_bp
+    from .respond.optout import bp as optout_bp
     from .respond.views import bp as respond_bp
     from .results.views import bp as results_bp
     from .staff.views import bp as staff_bp

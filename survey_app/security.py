@@ -8,6 +8,9 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, has_request_context, redirect, request, url_for
 from flask_login import current_user
 
+from .extensions import login_manager
+from .services import sessions
+
 F = TypeVar("F", bound=Callable)
 
 # Endpoints anyone may reach; every other endpoint needs a signed-in staff member.
@@ -167,6 +170,7 @@ def init_security(app: Flask) -> None:
     app.before_request(enforce_access)
     app.after_request(set_security_headers)
     app.add_template_global(referrer_policy)
-    from .auth.sessions import init_sessions
-
-    init_sessions(app)
+    login_manager.user_loader(sessions.user_for_session)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = None  # the server-side row is the protection
+    login_manager.login_message = None

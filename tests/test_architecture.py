@@ -1,4 +1,4 @@
-"""The shape of the code: no import cycles among our modules (see docs/architecture.md)."""
+"""The shape of the code: no import cycles, and dependencies that point one way (docs/architecture.md)."""
 from __future__ import annotations
 
 import ast
@@ -8,6 +8,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("survey_app", "forms")
+BLUEPRINTS = ("respond", "auth", "staff", "invitations", "participants", "results", "privacy", "admin")
+# The factory registers the blueprints; survey_app/cli.py adds their command groups.
+WIRING = {"survey_app", "survey_app.cli"}
 
 pytestmark = pytest.mark.database_independent
 
@@ -131,3 +134,67 @@ def test_no_import_cycles():
 
 def test_the_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def _blueprint_of(module: str) -> str | None:
+    return next((name for name in BLUEPRINTS if _within(module, f"survey_app.{name}")), None)
+
+
+def _blueprint_offences(graph: dict[str, set[str]]) -> list[str]:
+    return sorted(
+        f"{module} imports {target}"
+        for module, targets in graph.items() if module not in WIRING
+        for target in targets
+        if _blueprint_of(target) is not None and _blueprint_of(target) != _blueprint_of(module))
+
+
+# What each layer must not import: blueprints -> forms and services -> question types and models.
+FORBIDDEN = {
+    "forms": ("survey_app.services", "survey_app.tasks", "survey_app.jobs"),
+    "survey_app.services": ("forms", "survey_app.tasks", "survey_app.lookups", "survey_app.security"),
+    "survey_app.questions": ("forms", "survey_app.services", "survey_app.tasks", "survey_app.jobs"),
+    "survey_app.models": ("forms", "survey_app.services", "survey_app.questions", "survey_app.tasks",
+                          "survey_app.jobs"),
+    "survey_app.pdf": ("forms", "survey_app.services", "survey_app.tasks", "survey_app.jobs"),
+    "survey_app.figures": ("forms", "survey_app.services", "survey_app.questions", "survey_app.models"),
+    "survey_app.jobs": ("forms", "survey_app.services", "survey_app.tasks"),
+}
+
+
+def _layer_offences(graph: dict[str, set[str]]) -> list[str]:
+    return sorted(
+        f"{module} imports {target}"
+        for module, targets in graph.items()
+        for layer, forbidden in FORBIDDEN.items() if _within(module, layer)
+        for target in targets if any(_within(target, package) for package in forbidden))
+
+
+def test_no_module_outside_a_blueprint_package_imports_it():
+    """Blueprints sit on top: forms, services, questions and models never reach up into them, nor one into another."""
+    assert _blueprint_offences(import_graph()) == []
+
+
+def test_dependencies_point_one_way():
+    assert _layer_offences(import_graph()) == []
+
+
+def test_only_the_factory_and_the_worker_import_the_tasks():
+    """Services ask for jobs through survey_app/jobs.py; tasks.py is wiring, like a blueprint."""
+    importers = {module for module, targets in import_graph().items() if "survey_app.tasks" in targets}
+    assert importers <= {"survey_app", "survey_app.worker"}
+
+
+def test_the_layering_checks_see_offences():
+    graph = {"survey_app.services.staff": {"survey_app.auth.sessions", "forms.auth"},
+             "forms.privacy": {"survey_app.services.privacy"},
+             "survey_app.invitations.public": {"survey_app.respond.throttle"},
+             "survey_app.respond.views": {"survey_app.respond.throttle", "forms.respond"},
+             "survey_app": {"survey_app.auth.views"}}
+    assert _layer_offences(graph) == ["forms.privacy imports survey_app.services.privacy",
+                                      "survey_app.services.staff imports forms.auth"]
+    assert _blueprint_offences(graph) == ["survey_app.invitations.public imports survey_app.respond.throttle",
+                                          "survey_app.services.staff imports survey_app.auth.sessions"]

@@ -13,8 +13,8 @@ from ..models import DeliveryKind, Survey
 from ..services import invitations as invitation_service
 from ..services import participants as participant_service
 from ..services.mail import outbox as mail_outbox
-from ..staff.lookup import survey_or_404 as _survey
-from ..staff.lookup import participant_or_gone
+from ..lookups import survey_or_404 as _survey
+from ..lookups import participant_or_gone
 
 bp = Blueprint("invitations", __name__, url_prefix="/staff/surveys/<slug>/invitations")
 

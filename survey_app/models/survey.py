@@ -14,6 +14,9 @@ from .base import UTCDateTime, utcnow
 # A translatable text is a mapping of language code to text, e.g. {"en": "Yes", "fr": "Oui"}.
 Texts = dict[str, str]
 
+# The longest retention a survey may set (ten years): checked by the form and by the privacy service.
+MAX_RETENTION_DAYS = 3650
+
 
 class SurveyStatus(str, enum.Enum):
     """Stored status; the effective state also depends on the opening and closing dates."""

@@ -11,8 +11,8 @@ from ..i18n import LANGUAGE_NAMES
 from ..models import Participant, Survey
 from ..services import invitations as invitation_service
 from ..services import participants as participant_service
-from ..staff.lookup import participant_or_gone
-from ..staff.lookup import survey_or_404 as _survey
+from ..lookups import participant_or_gone
+from ..lookups import survey_or_404 as _survey
 
 bp = Blueprint("participants", __name__, url_prefix="/staff/surveys/<slug>/participants")
 

@@ -11,7 +11,7 @@ from forms.results import CategoryForm, QuoteForm
 from ..i18n import current_language
 from ..services import bursts, exports, report
 from ..services import results as results_service
-from ..staff.lookup import survey_or_404 as _survey
+from ..lookups import survey_or_404 as _survey
 
 bp = Blueprint("results", __name__, url_prefix="/staff/surveys/<slug>/results")
 

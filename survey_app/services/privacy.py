@@ -25,6 +25,7 @@ from ..models import (
     SurveyState,
 )
 from ..models.base import utcnow
+from ..models.survey import MAX_RETENTION_DAYS
 from . import audit, bursts, totals
 from . import participants as participant_service
 from .mail import outbox
@@ -43,7 +44,6 @@ ANONYMOUS_NOTICE = (
     "is removed and its times are rounded to the day, so submitted answers cannot be linked to this "
     "person and are not part of this record."
 )
-MAX_RETENTION_DAYS = 3650
 
 
 class PrivacyError(ValueError):

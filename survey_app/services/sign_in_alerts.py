@@ -16,21 +16,21 @@ from flask_babel import gettext as _
 from flask_mail import Message
 from sqlalchemy import select
 
-from ..auth.throttle import account_key
 from .. import jobs
 from ..extensions import db
 from ..i18n import text_direction
 from ..models import StaffUser
 from . import audit
+from .staff import account_key
 from .mail import Outcome, make_transport
 from .mail.messages import address, header_safe, new_message_id
 
 log = logging.getLogger(__name__)
 
 
-def queue_alert(account: str, failures: int) -> None:
-    """Hand the alert to the worker (sending never waits inside a sign-in request). Commit."""
-    jobs.after_commit("alert_failed_sign_ins", account, failures)
+def queue_alert(email: str, failures: int) -> None:
+    """Hand the alert to the worker by the account's keyed hash (sending never waits inside a sign-in request). Commit."""
+    jobs.after_commit("alert_failed_sign_ins", account_key(email), failures)
     db.session.commit()
 
 
