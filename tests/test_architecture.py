@@ -198,3 +198,39 @@ def test_the_layering_checks_see_offences():
                                       "survey_app.services.staff imports forms.auth"]
     assert _blueprint_offences(graph) == ["survey_app.invitations.public imports survey_app.respond.throttle",
                                           "survey_app.services.staff imports survey_app.auth.sessions"]
+
+
+def _names_used(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                for alias in node.names}
+    attributes = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    return imported | attributes
+
+
+def test_services_are_told_who_acts():
+    """The acting staff member is an argument (views pass current_user, commands None), never looked up."""
+    offenders = sorted(name for name, path in _modules().items()
+                       if _blueprint_of(name) is None and name != "survey_app.security"
+                       and "current_user" in _names_used(path))
+    assert offenders == []
+
+
+def _commits(path: Path) -> list[int]:
+    """Lines that call .commit() on anything (db.session.commit(), a connection, a transaction)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "commit"]
+
+
+def test_views_never_commit():
+    """One rule: the service a view calls commits; blueprint modules (views, pages, commands) never do."""
+    offences = {name: lines for name, path in _modules().items()
+                if _blueprint_of(name) is not None and (lines := _commits(path))}
+    assert offences == {}
+
+
+def test_the_commit_check_sees_a_commit(tmp_path):
+    view = tmp_path / "views.py"
+    view.write_text("def sign_out():\n    revoke()\n    db.session.commit()\n", encoding="utf-8")
+    assert _commits(view) == [3]

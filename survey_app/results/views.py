@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from forms.results import CategoryForm, QuoteForm
 
@@ -60,10 +61,10 @@ def export(slug: str, fmt: str):
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":
         chunks = exports.iter_csv(survey, lang, label_headers, channel=channel)
-        exports.record_export(survey, fmt, channel)
+        exports.record_export(survey, fmt, channel, actor=current_user)
         return Response(stream_with_context(chunks), mimetype="text/csv", headers=headers)
     path = exports.xlsx_tempfile(survey, lang, channel=channel)
-    exports.record_export(survey, fmt, channel)
+    exports.record_export(survey, fmt, channel, actor=current_user)
     return Response(exports.iter_file(path), headers=headers,
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -93,7 +94,7 @@ def quote(slug: str, answer_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        results_service.set_quote_approval(survey, answer_id, form.approve.data == "1")
+        results_service.set_quote_approval(survey, answer_id, form.approve.data == "1", actor=current_user)
     except results_service.ResultsError as exc:
         flash(str(exc), "error")
     else:
@@ -109,7 +110,7 @@ def category(slug: str, answer_id: int):
         flash(_("A category can be at most 100 characters."), "error")
         return _back_to_review(slug)
     try:
-        results_service.set_category(survey, answer_id, form.category.data or "")
+        results_service.set_category(survey, answer_id, form.category.data or "", actor=current_user)
     except results_service.ResultsError as exc:
         flash(str(exc), "error")
     else:

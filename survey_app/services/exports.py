@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, select
 
 from ..countries import country_name
 from ..extensions import db
-from ..models import Answer, Response, ResponseChannel, Survey
+from ..models import Answer, Response, ResponseChannel, StaffUser, Survey
 from ..questions import QuestionView, StoredAnswer
 from ..regions import region_name, region_of
 from . import audit
@@ -223,16 +223,17 @@ def xlsx_tempfile(survey: Survey, lang: str = "en", channel: str | None = None) 
     return path
 
 
-def record_export(survey: Survey, fmt: str, channel: str | None = None) -> None:
+def record_export(survey: Survey, fmt: str, channel: str | None = None, *, actor: StaffUser | None) -> None:
     """Log who exported which survey in which format (and channel, when only one). Commit."""
     detail: dict[str, str] = {"format": fmt}
     if channel is not None:
         detail["channel"] = channel
-    audit.record("results.export", survey.id, **detail)
+    audit.record("results.export", survey.id, actor, **detail)
     db.session.commit()
 
 
-def export_to_file(survey: Survey, fmt: str, path: str, lang: str = "en", channel: str | None = None) -> None:
+def export_to_file(survey: Survey, fmt: str, path: str, lang: str = "en", channel: str | None = None, *,
+                   actor: StaffUser | None) -> None:
     """Write an export to a file (for the CLI) and log it. Commit."""
     if fmt == "csv":
         with open(path, "w", encoding="utf-8", newline="") as handle:
@@ -242,7 +243,7 @@ def export_to_file(survey: Survey, fmt: str, path: str, lang: str = "en", channe
         write_xlsx(survey, path, lang, channel)
     else:
         raise ValueError(f"unknown format {fmt!r}")
-    record_export(survey, fmt, channel)
+    record_export(survey, fmt, channel, actor=actor)
 
 
 def filename(survey: Survey, fmt: str, when: str, channel: str | None = None) -> str:

@@ -357,9 +357,9 @@ def test_an_import_that_races_an_added_person_rolls_back_whole(app, survey_id):
         preview = participant_service.preview_import(survey, (GOOD + "Ben,ben@example.org,,,\n").encode())
         # Someone adds Ada by hand between the preview and the confirm.
         participant_service.add_participant(survey, participant_service.validate_participant(
-            survey, "Ada by hand", "ada@example.org"))
+            survey, "Ada by hand", "ada@example.org"), actor=None)
         with pytest.raises(participant_service.ImportConflict):
-            participant_service.apply_import(survey, preview)
+            participant_service.apply_import(survey, preview, actor=None)
         names = db.session.execute(select(Participant.name)).scalars().all()
         assert names == ["Ada by hand"]  # Ben was not half-imported
         assert db.session.execute(select(func.count(Invitation.id))).scalar_one() == 1

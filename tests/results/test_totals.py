@@ -90,14 +90,14 @@ def test_totals_and_counting_agree_after_submits_erasures_and_review(ctx, make_s
                                                Answer.option_code != "").order_by(Answer.id)).scalars().all()
     assert others
     for answer_id in others[::2]:
-        rs.set_category(survey, answer_id, rng.choice(["Telegram", "Signal", "Messaging apps"]))
+        rs.set_category(survey, answer_id, rng.choice(["Telegram", "Signal", "Messaging apps"]), actor=None)
     for answer_id in others[::6]:
-        rs.set_category(survey, answer_id, rng.choice(["", "Signal"]))
+        rs.set_category(survey, answer_id, rng.choice(["", "Signal"]), actor=None)
 
     # Erasure, removal of a person (the response stays) and deletion of invitation data.
     for participant_id in people[:6]:
         privacy.erase_participant(participant_id, None)
-    participant_service.remove_participant(db.session.get(Participant, people[6]))
+    participant_service.remove_participant(db.session.get(Participant, people[6]), actor=None)
     delete_invitation_data(db.session.get(Participant, people[7]), actor=None)
 
     assert_totals_match_a_rebuild(survey.id)

@@ -156,7 +156,7 @@ def _make_person(app, survey_id: int, email: str = "grace@example.org") -> int:
     with app.app_context():
         survey = db.session.get(Survey, survey_id)
         person = participant_service.add_participant(
-            survey, participant_service.validate_participant(survey, "Grace Hopper", email))
+            survey, participant_service.validate_participant(survey, "Grace Hopper", email), actor=None)
         return person.id
 
 
@@ -217,11 +217,11 @@ def test_a_stale_participant_gets_gone_not_a_database_error(app, make_survey, ac
         survey = db.session.get(Survey, survey_id)
         person = participant_service.validate_participant(survey, "Grace H", "grace@example.org", cohort="2015")
         with app.app_context():  # another request, with its own session, wins the race
-            participant_service.remove_participant(db.session.get(Participant, pid))
+            participant_service.remove_participant(db.session.get(Participant, pid), actor=None)
         calls = {
-            "remove": lambda: participant_service.remove_participant(stale),
+            "remove": lambda: participant_service.remove_participant(stale, actor=None),
             "delete_data": lambda: invitation_service.delete_invitation_data(stale, actor=None),
-            "edit": lambda: participant_service.update_participant(stale, person),
+            "edit": lambda: participant_service.update_participant(stale, person, actor=None),
             "resend": lambda: invitation_service.resend(stale, actor=None),
             "erase": lambda: privacy.erase_participant(pid, None),
         }

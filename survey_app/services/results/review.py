@@ -117,7 +117,7 @@ def _review_answer(survey: Survey, answer_id: int) -> tuple[Answer, QuestionView
     return answer, question
 
 
-def set_quote_approval(survey: Survey, answer_id: int, approved: bool, actor: StaffUser | None = None) -> Answer:
+def set_quote_approval(survey: Survey, answer_id: int, approved: bool, *, actor: StaffUser | None) -> Answer:
     """Approve or withdraw an answer for quoting; approval needs the respondent's "yes". Commit."""
     answer, question = _review_answer(survey, answer_id)
     if not question.settings.get("quotable"):
@@ -136,7 +136,7 @@ def set_quote_approval(survey: Survey, answer_id: int, approved: bool, actor: St
     return answer
 
 
-def set_category(survey: Survey, answer_id: int, category: str, actor: StaffUser | None = None) -> Answer:
+def set_category(survey: Survey, answer_id: int, category: str, *, actor: StaffUser | None) -> Answer:
     """Put an "Other – please specify" answer into a category shown in the charts ('' clears it). Commit."""
     answer, question = _review_answer(survey, answer_id)
     option = question.choice(answer.option_code)
