@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, has_request_context, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from .extensions import login_manager
@@ -40,7 +41,7 @@ def roles_required(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
-def enforce_access() -> object | None:
+def enforce_access() -> ResponseReturnValue | None:
     """Refuse any non-public endpoint to anonymous users and to users lacking the role."""
     if request.endpoint is None or request.endpoint == "static":
         return None
@@ -112,7 +113,7 @@ def refuse_foreign_origin() -> None:
         abort(403)
 
 
-def is_safe_next(target: str | None) -> bool:
+def is_safe_next(target: str | None) -> TypeGuard[str]:
     """Allow only our own absolute paths as redirect targets (no //host, no scheme)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return False

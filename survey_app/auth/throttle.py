@@ -19,11 +19,12 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import Response, current_app, request
+from flask import current_app, request
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerSecond, parse_many
 from limits.strategies import FixedWindowRateLimiter
+from werkzeug.wrappers import Response
 
 from ..extensions import limiter
 from ..services.staff import account_key

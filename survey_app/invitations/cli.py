@@ -26,7 +26,7 @@ def _wait(survey: Survey, batch: MailBatch | None) -> None:
         pending = invitation_service.pending_batch_ids(due_only=False)
         if not pending:
             return
-        batch = db.session.get(MailBatch, pending[0])
+        batch = db.session.get_one(MailBatch, pending[0])
     total = invitation_service.batch_progress(batch).pending
     with click.progressbar(length=max(total, 1), label="sending") as bar:
         done = {"n": 0}
@@ -36,7 +36,7 @@ def _wait(survey: Survey, batch: MailBatch | None) -> None:
             done["n"] = handled
 
         invitation_service.send_pending(survey, on_progress=progress)
-    progress_now = invitation_service.batch_progress(db.session.get(MailBatch, batch.id))
+    progress_now = invitation_service.batch_progress(db.session.get_one(MailBatch, batch.id))
     click.echo(f"batch {batch.id}: {progress_now.sent} of {progress_now.total} sent, "
                f"{progress_now.failed} failed, {progress_now.uncertain} uncertain, "
                f"{progress_now.pending} waiting to retry")

@@ -9,12 +9,12 @@ from forms.invitations import InvitationTextsForm, ScheduleForm, SendForm
 from forms.participants import ConfirmForm
 
 from ..i18n import LANGUAGE_NAMES
+from ..lookups import participant_or_gone
+from ..lookups import survey_or_404 as _survey
 from ..models import DeliveryKind, Survey
 from ..services import invitations as invitation_service
 from ..services import participants as participant_service
 from ..services.mail import outbox as mail_outbox
-from ..lookups import survey_or_404 as _survey
-from ..lookups import participant_or_gone
 
 bp = Blueprint("invitations", __name__, url_prefix="/staff/surveys/<slug>/invitations")
 

@@ -8,11 +8,11 @@ from flask_login import current_user
 from forms.participants import ConfirmForm, ImportConfirmForm, ImportUploadForm, ParticipantForm
 
 from ..i18n import LANGUAGE_NAMES
+from ..lookups import participant_or_gone
+from ..lookups import survey_or_404 as _survey
 from ..models import Participant, Survey
 from ..services import invitations as invitation_service
 from ..services import participants as participant_service
-from ..lookups import participant_or_gone
-from ..lookups import survey_or_404 as _survey
 
 bp = Blueprint("participants", __name__, url_prefix="/staff/surveys/<slug>/participants")
 

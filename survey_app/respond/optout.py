@@ -7,9 +7,9 @@ from forms.participants import ConfirmForm
 
 from ..extensions import csrf
 from ..models import Invitation
-from . import throttle
 from ..security import public
 from ..services import invitations as invitation_service
+from . import throttle
 
 bp = Blueprint("optout", __name__)
 

@@ -1,7 +1,8 @@
 """Staff results: dashboard with filters, free-text review, exports, the PDF and its HTML preview."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
@@ -10,9 +11,9 @@ from flask_login import current_user
 from forms.results import CategoryForm, QuoteForm
 
 from ..i18n import current_language
+from ..lookups import survey_or_404 as _survey
 from ..services import bursts, exports, report
 from ..services import results as results_service
-from ..lookups import survey_or_404 as _survey
 
 bp = Blueprint("results", __name__, url_prefix="/staff/surveys/<slug>/results")
 
@@ -44,7 +45,7 @@ def preview(slug: str):
 def pdf(slug: str):
     survey = _survey(slug)
     data = report.render_pdf_bytes(survey, current_language())
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     return Response(data, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{survey.slug}-results-{stamp}.pdf"'})
 
@@ -57,7 +58,7 @@ def export(slug: str, fmt: str):
     lang = current_language()
     label_headers = request.args.get("headers") == "labels"
     channel = exports.channel_or_none(request.args.get("channel"))
-    name = exports.filename(survey, fmt, datetime.now(timezone.utc).strftime("%Y-%m-%d"), channel)
+    name = exports.filename(survey, fmt, datetime.now(UTC).strftime("%Y-%m-%d"), channel)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":
         chunks = exports.iter_csv(survey, lang, label_headers, channel=channel)
@@ -83,7 +84,7 @@ def text_review(slug: str):
 
 
 def _back_to_review(slug: str):
-    args = {k: v for k, v in request.args.items() if k in ("question", "page", "other")}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k in ("question", "page", "other")}
     return redirect(url_for("results.text_review", slug=slug, **args))
 
 

@@ -14,7 +14,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 
@@ -25,6 +25,9 @@ from ..questions import QuestionView, StoredAnswer
 from ..regions import region_name, region_of
 from . import audit
 from .structure import survey_structure
+
+if TYPE_CHECKING:
+    from openpyxl.cell import Cell
 
 PAGE_SIZE = 1000
 FORMATS = ("csv", "xlsx")
@@ -194,7 +197,8 @@ def write_xlsx(survey: Survey, path: str, lang: str = "en", channel: str | None 
     workbook.save(path)
 
 
-def _string_cell(sheet, value: str):
+def _string_cell(sheet: Any, value: str) -> Cell:
+    """A text cell that is never a formula (sheet: a write-only worksheet, a class openpyxl keeps private)."""
     from openpyxl.cell import WriteOnlyCell
 
     cell = WriteOnlyCell(sheet, value=_XLSX_ILLEGAL.sub("", value))

@@ -28,6 +28,7 @@ from ..models import Delivery, Invitation, Participant, StaffUser, Survey
 from ..models.base import utcnow
 from . import audit, tokens
 from .mail import outbox
+from .statements import rows_changed
 
 COLUMNS = ("name", "email", "country", "cohort", "language")
 HEADER_ALIASES = {
@@ -384,7 +385,7 @@ def preview_import(survey: Survey, data: bytes) -> ImportPreview:
                 continue
             raw: dict[str, str] = {}
             attributes: dict[str, str] = {}
-            for key, original, value in zip(keys, header, record):
+            for key, original, value in zip(keys, header, record, strict=False):
                 if key in COLUMNS:
                     raw[key] = value
                 elif key and value.strip():
@@ -619,10 +620,9 @@ def lock_participant(participant_id: int) -> bool:
     first did. A no-op UPDATE rather than SELECT ... FOR UPDATE: it locks the row on PostgreSQL
     and takes the write lock on SQLite, which has no row locks.
     """
-    result = db.session.execute(
+    return rows_changed(
         update(Participant).where(Participant.id == participant_id)
-        .values(updated_at=Participant.updated_at).execution_options(synchronize_session=False))
-    return result.rowcount == 1
+        .values(updated_at=Participant.updated_at).execution_options(synchronize_session=False)) == 1
 
 
 def lock_participant_or_raise(participant: Participant) -> None:

@@ -7,9 +7,10 @@ embedded, so Chinese, Arabic, Greek, Cyrillic and Devanagari print wherever the 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import BinaryIO
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -30,7 +31,7 @@ from ..models import Survey
 from ..pdf import figures as pdf_figures
 from ..pdf import text as pdf_text
 from ..pdf.styles import Styles
-from .results import Quote, QuestionResult, ResultFilter, SurveyResults, approved_quotes, summarise
+from .results import QuestionResult, Quote, ResultFilter, SurveyResults, approved_quotes, summarise
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 18 * mm
@@ -81,7 +82,7 @@ def build_content(survey: Survey, lang: str = "en") -> ReportContent:
         "Quotations come only from fellows who agreed to be quoted anonymously, and were chosen by "
         "ITP staff. They are not attributed.",
     ]
-    return ReportContent(survey.slug, results, quotes, datetime.now(timezone.utc), method)
+    return ReportContent(survey.slug, results, quotes, datetime.now(UTC), method)
 
 
 def _p(text: str, style: ParagraphStyle) -> Flowable:
@@ -117,11 +118,11 @@ def _crosstab_flowables(content: ReportContent, st: Styles) -> list[Flowable]:
             _p(crosstab.note + " “–” marks a withheld figure.", st.small)]
 
 
-def _footer(content: ReportContent):
+def _footer(content: ReportContent) -> Callable[[Any, Any], None]:
     generated = content.generated_at.strftime("%-d %B %Y %H:%M UTC")
     version = content.results.data_version
 
-    def draw(canvas, doc) -> None:
+    def draw(canvas: Any, doc: Any) -> None:  # reportlab's canvas and document
         canvas.saveState()
         canvas.setFont(pdf_text.BASE_FONT, 7.5)
         canvas.setFillColor(colors.Color(0.25, 0.25, 0.25))

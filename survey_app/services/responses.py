@@ -28,6 +28,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..questions import AnswerRow, QuestionView, StoredAnswer, group_by_question, storable_text
 from . import bursts, tokens, totals
+from .statements import rows_changed
 from .structure import SURVEY_REF_COLUMNS, SectionView, SurveyRef, SurveyStructure
 
 
@@ -237,7 +238,7 @@ def _guarded(statement: Any) -> bool:
     The guarded UPDATE both checks the status and locks the row, so of a save and a submit, or of
     several submits, racing on one response exactly one sees it partial.
     """
-    if db.session.execute(statement.execution_options(synchronize_session=False)).rowcount == 0:
+    if rows_changed(statement.execution_options(synchronize_session=False)) == 0:
         db.session.rollback()
         return False
     return True

@@ -21,15 +21,15 @@ from ..extensions import db
 from ..i18n import text_direction
 from ..models import StaffUser
 from . import audit
-from .staff import account_key
 from .mail import Outcome, make_transport
 from .mail.messages import address, header_safe, new_message_id
+from .staff import account_key
 
 log = logging.getLogger(__name__)
 
 
 def queue_alert(email: str, failures: int) -> None:
-    """Hand the alert to the worker by the account's keyed hash (sending never waits inside a sign-in request). Commit."""
+    """Hand the alert to the worker, by the account's keyed hash: a sign-in request never waits for mail. Commit."""
     jobs.after_commit("alert_failed_sign_ins", account_key(email), failures)
     db.session.commit()
 

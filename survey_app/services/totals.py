@@ -12,9 +12,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import TextClause, delete, func, insert, literal, select, text, union_all, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Row, TextClause, delete, func, insert, literal, select, text, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..models import NO_COHORT, Answer, AnswerTotal, Response, ResponseStatus, ResponseTotal, Survey
@@ -139,7 +138,7 @@ def _collect(response_ids: Sequence[int]) -> Tally:
     return _tally(responses, answers)
 
 
-def _tally(responses, answers) -> Tally:
+def _tally(responses: Sequence[Row[Any]], answers: Sequence[Row[Any]]) -> Tally:
     groups: Counter[GroupKey] = Counter()
     where: dict[int, tuple[int, str]] = {}
     for response_id, survey_id, country, cohort, language in responses:
@@ -163,8 +162,11 @@ def _tally(responses, answers) -> Tally:
 
 # --- writing ---------------------------------------------------------------------------------
 
-def _insert(model):
-    return (pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
+def _insert(model: type[ResponseTotal] | type[AnswerTotal]) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can upsert (ON CONFLICT): each dialect spells it in its own module."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 def _subtract(found: Tally) -> None:

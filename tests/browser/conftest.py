@@ -6,7 +6,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -90,7 +90,8 @@ class LiveServer:
 
         self.invite(slug)
         with self.app.app_context():
-            return db.session.scalar(select(func.min(Participant.id)).where(Participant.survey_id == self.surveys[slug]))
+            return db.session.scalar(select(func.min(Participant.id))
+                                     .where(Participant.survey_id == self.surveys[slug]))
 
     def sent_batch(self, slug: str = "legacy-projects") -> tuple[int, str]:
         """Send one invitation batch into the outbox; return the batch id and one message's file name."""
@@ -176,7 +177,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         if ALL_TYPES_SURVEY.exists():
             live.surveys["all-types"] = _load(ALL_TYPES_SURVEY)
         live.surveys["legacy-closed"] = _load(LEGACY_SURVEY, slug="legacy-closed", status="closed")
-        soon = datetime.now(timezone.utc) + timedelta(days=400)
+        soon = datetime.now(UTC) + timedelta(days=400)
         live.surveys["legacy-soon"] = _load(LEGACY_SURVEY, slug="legacy-soon", opens_at=soon)
         staff_service.create_staff(STAFF_EMAIL, "Browser Staff", STAFF_PASSWORD, "admin")
         db.session.remove()

@@ -47,7 +47,8 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\
 BAD_FILES = {
     "utf-16 with an odd byte count": ("\ufeff" + GOOD).encode("utf-16-le") + b"A",
     "utf-16 without a BOM, odd byte count": GOOD.encode("utf-16-le")[:-1],
-    "utf-16 with a lone surrogate": b"\xff\xfe" + HEADER.encode("utf-16-le") + b"\x00\xd8" + "x,y\n".encode("utf-16-le"),
+    "utf-16 with a lone surrogate":
+        b"\xff\xfe" + HEADER.encode("utf-16-le") + b"\x00\xd8" + "x,y\n".encode("utf-16-le"),
     "utf-16 ending on half a pair": b"\xff\xfe" + HEADER.encode("utf-16-le") + b"\x3d\xd8",
     "utf-8 BOM then bad bytes": b"\xef\xbb\xbf" + HEADER.encode() + b"Jos\xe9,\xed\xa0\x80@example.org,,,\n",
     "NUL bytes": HEADER.encode() + b"Ada\x00\x00\x00,ada@example.org,,,\n" + b"\x00\x01\x02" * 10,
@@ -180,7 +181,8 @@ def test_attribute_values_lose_control_characters(app, survey_id):
 # --- numbers ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("typed,year", [
-    ("2015", 2015), ("٢٠١٥", 2015), ("۲۰۱۵", 2015), ("２０１５", 2015), ("१९९९", 1999), (" 1950 ", 1950), ("2100", 2100),
+    ("2015", 2015), ("٢٠١٥", 2015), ("۲۰۱۵", 2015), ("２０１５", 2015), ("१९९९", 1999), (" 1950 ", 1950),
+    ("2100", 2100),
 ])
 def test_cohort_years_in_any_script_of_decimal_digits_are_read(typed, year):
     assert participant_service.parse_cohort(typed.strip()) == year

@@ -13,8 +13,7 @@ from survey_app.models import Delivery, Participant, Survey
 from survey_app.services import invitations as invitation_service
 from survey_app.services import participants as participant_service
 from survey_app.services import surveys as survey_service
-from tests.conftest import LEGACY_SURVEY, REDIS_TEST_URL, make_app, postgres_available, redis_available, \
-    service_missing
+from tests.conftest import LEGACY_SURVEY, REDIS_TEST_URL, make_app, postgres_available, redis_available, service_missing
 
 from .conftest import fellows_csv
 from .workers import start_worker, stop_worker, worker_env

@@ -31,7 +31,7 @@ def assert_same_results(survey: Survey, filter_: rs.ResultFilter) -> None:
     for field in dataclasses.fields(rs.SurveyResults):
         if field.name == "questions":
             assert len(from_totals.questions) == len(counted.questions)
-            for mine, theirs in zip(from_totals.questions, counted.questions):
+            for mine, theirs in zip(from_totals.questions, counted.questions, strict=True):
                 assert mine == theirs, mine.code
         else:
             assert getattr(from_totals, field.name) == getattr(counted, field.name), field.name

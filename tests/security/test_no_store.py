@@ -9,7 +9,6 @@ import io
 import re
 
 import pytest
-
 from flask import Response
 from sqlalchemy import select
 

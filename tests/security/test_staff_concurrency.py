@@ -20,7 +20,7 @@ from survey_app.services import participants as participant_service
 from survey_app.services import privacy
 from tests.conftest import LEGACY_SURVEY, STAFF_PASSWORD, csrf_from
 from tests.invitations.conftest import fellows_csv
-from tests.security.test_concurrency import Browser, _run_together, live_server, server_app  # noqa: F401
+from tests.security.test_concurrency import Browser, _run_together
 
 BASE = "/staff/surveys/legacy-projects"
 ROUNDS = 6  # people per pair of actions: more chances for the two requests to overlap

@@ -23,6 +23,7 @@ from ...models import Delivery, DeliveryKind, DeliveryState, Invitation, Invitat
 from ...models.base import utcnow
 from ..mail import Outcome, SendResult
 from ..mail.messages import new_message_id
+from ..statements import rows_changed
 
 log = logging.getLogger(__name__)
 
@@ -110,12 +111,12 @@ def start_group(group: list[Claimed], claimed_at: datetime) -> tuple[dict[int, s
     ).scalars().all()
     cancelled = 0
     if len(started) < len(group):  # rows not started were cancelled here or reclaimed by recovery meanwhile
-        cancelled = db.session.execute(
+        cancelled = rows_changed(
             update(Delivery).where(ours, needless)
             .values(state=DeliveryState.CANCELLED.value, updated_at=now,
                     last_error=case((opted_out, "opted out"), else_="completed before the reminder went out"))
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
     return {delivery_id: message_ids[delivery_id] for delivery_id in started}, cancelled
 
 
@@ -232,18 +233,18 @@ def recover_stale(lease_seconds: float | None = None) -> tuple[int, int]:
         lease_seconds = float(current_app.config.get("MAIL_CLAIM_LEASE_SECONDS", 300))
     cutoff = utcnow() - timedelta(seconds=lease_seconds)
     stale = and_(Delivery.state == DeliveryState.SENDING.value, Delivery.claimed_at <= cutoff)
-    uncertain = db.session.execute(
+    uncertain = rows_changed(
         update(Delivery).where(stale, Delivery.message_id.is_not(None))
         .values(state=DeliveryState.UNCERTAIN.value, updated_at=utcnow(),
                 last_error="the sending worker stopped while handing this message to the mail server; "
                            "it may or may not have been delivered")
         .execution_options(synchronize_session=False)
-    ).rowcount
-    requeued = db.session.execute(
+    )
+    requeued = rows_changed(
         update(Delivery).where(stale, Delivery.message_id.is_(None))
         .values(state=DeliveryState.QUEUED.value, claimed_at=None, updated_at=utcnow())
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.commit()
     return requeued, uncertain
 
@@ -258,4 +259,4 @@ def pending_batch_ids(due_only: bool = True) -> list[int]:
     ids = db.session.execute(select(Delivery.batch_id).where(due, Delivery.batch_id.is_not(None))
                              .distinct()).scalars().all()
     db.session.commit()
-    return sorted(ids)
+    return sorted(batch_id for batch_id in ids if batch_id is not None)

@@ -112,9 +112,14 @@ def send_pending(survey: Survey | None = None, on_progress: Callable[[int], None
         if not ids:
             return handled
         for batch_id in ids:
-            done_before = handled
-            handled += process_batch(batch_id, on_progress=(
-                (lambda n, base=done_before: on_progress(base + n)) if on_progress else None)).handled
+            handled += process_batch(batch_id, on_progress=_offset(on_progress, handled)).handled
+
+
+def _offset(on_progress: Callable[[int], None] | None, base: int) -> Callable[[int], None] | None:
+    """Report a batch's progress as part of a running total."""
+    if on_progress is None:
+        return None
+    return lambda handled: on_progress(base + handled)
 
 
 def sweep() -> list[int]:

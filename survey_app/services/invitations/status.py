@@ -13,7 +13,7 @@ from .. import paging
 from .ledger import ACTIVE_STATES
 
 
-class ParticipantStatus(str, enum.Enum):
+class ParticipantStatus(enum.StrEnum):
     """What staff see per fellow, derived from opt-out, the latest ledger row and the link."""
 
     NOT_INVITED = "not_invited"

@@ -8,7 +8,7 @@ from typing import Protocol
 from flask_mail import Message
 
 
-class Outcome(str, enum.Enum):
+class Outcome(enum.StrEnum):
     SENT = "sent"
     RETRY = "retry"  # nothing can have been delivered: try again later
     FAILED = "failed"  # the server refused it for good

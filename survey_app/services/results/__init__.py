@@ -18,10 +18,10 @@ from .disclosure import (
 )
 from .filters import CHANNEL_NAMES, CHANNELS, ResultFilter
 from .review import (
+    Quote,
     ResultsError,
     TextAnswer,
     TextPage,
-    Quote,
     approved_quotes,
     consent_question,
     known_categories,

@@ -178,6 +178,6 @@ def approved_quotes(survey: Survey, lang: str = "en", limit: int = 30) -> list[Q
         select(Response.id, Response.language)
         .where(Response.id.in_({c.response_id for c in candidates}), complete_condition(survey.id),
                Response.id.in_(consented))
-    ).all())
+    ).tuples().all())
     rows = [(text, qid, languages[rid]) for text, qid, rid in candidates if rid in languages][:limit]
     return [Quote(text or "", labels.get(qid, ""), language) for text, qid, language in rows]
