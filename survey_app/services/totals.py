@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row, TextClause, delete, func, insert, literal, select, text, union_all, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..models import NO_COHORT, Answer, AnswerTotal, Response, ResponseStatus, ResponseTotal, Survey
+from .statements import insert_with_conflicts
 
 GroupKey = tuple[int, str, int, str]  # survey_id, country, cohort, language
 CellKey = tuple[int, int, str, str, int, str, str]  # survey, question, item, option, number, category, country
@@ -162,18 +162,11 @@ def _tally(responses: Sequence[Row[Any]], answers: Sequence[Row[Any]]) -> Tally:
 
 # --- writing ---------------------------------------------------------------------------------
 
-def _insert(model: type[ResponseTotal] | type[AnswerTotal]) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that can upsert (ON CONFLICT): each dialect spells it in its own module."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
-
-
 def _subtract(found: Tally) -> None:
     """Take tallied responses and their answers off the totals (first and last times: _refresh_periods)."""
     groups, cells = found
     if groups:
-        stmt = _insert(ResponseTotal)
+        stmt = insert_with_conflicts(ResponseTotal)
         stmt = stmt.on_conflict_do_update(index_elements=["survey_id", "country", "cohort", "language"],
                                           set_={"responses": ResponseTotal.responses + stmt.excluded.responses})
         db.session.execute(stmt, [
@@ -190,7 +183,7 @@ def _upsert_cells(cells: Counter) -> None:
         row[metric] += n
     if not rows:
         return
-    stmt = _insert(AnswerTotal)
+    stmt = insert_with_conflicts(AnswerTotal)
     stmt = stmt.on_conflict_do_update(
         index_elements=["survey_id", "question_id", "item_code", "option_code", "number", "category", "country"],
         set_={m: getattr(AnswerTotal, m) + stmt.excluded[m] for m in CELL_METRICS},

@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, exists, func, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ... import jobs
 from ...extensions import db
@@ -22,6 +21,7 @@ from ...models import (
 )
 from ...models.base import utcnow
 from .. import audit, participants, tokens
+from ..statements import insert_with_conflicts
 from .ledger import ACTIVE_STATES
 
 
@@ -84,13 +84,6 @@ def _fill_optout_hashes(survey_id: int) -> None:
         ])
 
 
-def _insert_skipping_existing() -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that can skip existing rows (ON CONFLICT DO NOTHING): each dialect spells it in its own module."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(Delivery)
-    return sqlite.insert(Delivery)
-
-
 def create_batch(survey: Survey, kind: str, round_: int | None = None, actor: StaffUser | None = None,
                  scheduled: bool = False, actor_label: str = "cli", wake: bool = False) -> MailBatch | None:
     """Queue one message per eligible participant in one transaction; None when nobody is due. Commit.
@@ -114,7 +107,7 @@ def create_batch(survey: Survey, kind: str, round_: int | None = None, actor: St
         literal(DeliveryState.QUEUED.value), literal(0), literal(now, Delivery.queued_at.type),
         literal(now, Delivery.updated_at.type),
     ).where(eligible.c.id.is_not(None))
-    statement = _insert_skipping_existing().from_select(
+    statement = insert_with_conflicts(Delivery).from_select(
         ["survey_id", "participant_id", "batch_id", "kind", "round", "state", "attempts", "queued_at",
          "updated_at"], source).on_conflict_do_nothing()
     # Count via RETURNING: drivers do not all report a rowcount for INSERT ... SELECT.
