@@ -53,7 +53,9 @@ update-messages: extract-messages
 	$(BIN)/pybabel update -i survey_app/translations/messages.pot -d survey_app/translations --no-fuzzy-matching
 
 lint: $(STAMP)
-	$(BIN)/bandit -q -c pyproject.toml -r survey_app forms config.py
+	$(BIN)/bandit -q -c pyproject.toml -r survey_app forms config.py --severity-level medium
+	$(BIN)/ruff check survey_app forms config.py tests
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache

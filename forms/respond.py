@@ -7,6 +7,7 @@ from werkzeug.datastructures import MultiDict
 
 from survey_app.questions import AnswerRow, QuestionView, Reading, StoredAnswer
 
+
 class SectionAnswers:
     """One section's answers, and the messages beside its questions once checked.
 
@@ -16,7 +17,7 @@ class SectionAnswers:
     what was chosen or typed, so a page shows exactly what the fellow sent.
     """
 
-    def __init__(self, section_questions: Sequence[QuestionView], formdata: MultiDict) -> None:
+    def __init__(self, section_questions: Sequence[QuestionView], formdata: MultiDict[str, str]) -> None:
         self.questions = tuple(section_questions)
         self.formdata = formdata
         self.readings: dict[str, Reading] = {}
@@ -26,7 +27,7 @@ class SectionAnswers:
     def from_answers(cls, section_questions: Sequence[QuestionView],
                      answers: Mapping[int, Sequence[StoredAnswer]]) -> SectionAnswers:
         """The form that would store these answers, so a revisited page shows them."""
-        data: MultiDict = MultiDict()
+        data: MultiDict[str, str] = MultiDict()
         for q in section_questions:
             for name, value in q.kind.formdata(q, answers.get(q.id, ())):
                 data.add(name, value)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run the whole suite on SQLite (browser tests included), then again on PostgreSQL when it answers
-# (always under CI). Two xdist workers use both cores; the browser tests run in one process.
+# Check lint and types, then run the whole suite on SQLite (browser tests included), then again on
+# PostgreSQL when it answers (always under CI). Two xdist workers use both cores; the browser tests run in one process.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -15,6 +15,12 @@ PY
 
 echo "== bandit (medium and high findings fail the run)"
 $BIN/bandit -q -c pyproject.toml -r survey_app forms config.py --severity-level medium || status=1
+
+echo "== ruff (rules in pyproject.toml)"
+$BIN/ruff check survey_app forms config.py tests || status=1
+
+echo "== mypy (settings in pyproject.toml)"
+$BIN/mypy || status=1
 
 echo "== test suite on SQLite"
 TEST_DATABASE=sqlite $BIN/pytest -n 2 -m "not browser" "$@" || status=1

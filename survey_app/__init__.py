@@ -32,6 +32,7 @@ def create_app(config: Config | type[Config] | str | dict[str, Any] | None = Non
     register_logging(app)
     register_origin_check(app)
     register_extensions(app)
+    register_jobs(app)
     register_blueprints(app)
     register_security(app)
     register_i18n(app)
@@ -131,13 +132,20 @@ def _configure_sqlite(app: Flask) -> None:
         cursor.close()
 
 
+def register_jobs(app: Flask) -> None:
+    """Let services ask for background tasks, queued once their transaction commits (survey_app/jobs.py)."""
+    from . import jobs, tasks
+
+    jobs.init_app(app, tasks.QUEUED_AFTER_COMMIT)
+
+
 def register_blueprints(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
-    from .invitations.public import bp as optout_bp
     from .invitations.views import bp as invitations_bp
     from .participants.views import bp as participants_bp
     from .privacy.views import bp as privacy_bp
+    from .respond.optout import bp as optout_bp
     from .reports.views import bp as public_report_bp
     from .respond.views import bp as respond_bp
     from .results.views import bp as results_bp

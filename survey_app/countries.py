@@ -13,7 +13,8 @@ _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ", "AC", "CP"
 def country_codes() -> tuple[str, ...]:
     """All country codes, sorted by code."""
     territories = Locale("en").territories
-    return tuple(sorted(c for c in territories if len(c) == 2 and c.isalpha() and c not in _NOT_COUNTRIES))
+    return tuple(sorted(c for c in territories
+                        if isinstance(c, str) and len(c) == 2 and c.isalpha() and c not in _NOT_COUNTRIES))
 
 
 @lru_cache(maxsize=16)

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, has_request_context, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
+
+from .extensions import login_manager
+from .services import sessions
 
 F = TypeVar("F", bound=Callable)
 
@@ -37,7 +41,7 @@ def roles_required(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
-def enforce_access() -> object | None:
+def enforce_access() -> ResponseReturnValue | None:
     """Refuse any non-public endpoint to anonymous users and to users lacking the role."""
     if request.endpoint is None or request.endpoint == "static":
         return None
@@ -109,7 +113,7 @@ def refuse_foreign_origin() -> None:
         abort(403)
 
 
-def is_safe_next(target: str | None) -> bool:
+def is_safe_next(target: str | None) -> TypeGuard[str]:
     """Allow only our own absolute paths as redirect targets (no //host, no scheme)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return False
@@ -167,6 +171,7 @@ def init_security(app: Flask) -> None:
     app.before_request(enforce_access)
     app.after_request(set_security_headers)
     app.add_template_global(referrer_policy)
-    from .auth.sessions import init_sessions
-
-    init_sessions(app)
+    login_manager.user_loader(sessions.user_for_session)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = None  # the server-side row is the protection
+    login_manager.login_message = None

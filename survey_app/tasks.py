@@ -1,16 +1,24 @@
-"""Background jobs (Huey). Jobs take ids, never ORM objects, and run inside an app context."""
+"""Background jobs (Huey). Jobs take ids, never ORM objects, and run inside an app context.
+
+Services ask for the tasks in QUEUED_AFTER_COMMIT through survey_app/jobs.py, which queues them
+once the transaction that asked commits; the periodic ones run on the worker's clock.
+"""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
+from flask import Flask
 from huey import crontab
 
 from .extensions import huey
+from .services import invitations, participants, sign_in_alerts
 
 log = logging.getLogger(__name__)
 
 
-def _app():
+def _app() -> Flask:
     if huey.app is None:  # pragma: no cover - the worker entry point binds it
         raise RuntimeError("huey is not bound to an app; start the worker with survey_app.worker.huey")
     return huey.app
@@ -19,8 +27,6 @@ def _app():
 @huey.task()
 def send_batch(batch_id: int) -> int:
     """Send a batch's due messages; reschedule itself for retries that are due later."""
-    from .services import invitations
-
     with _app().app_context():
         run = invitations.process_batch(batch_id)
     if run.next_due is not None:
@@ -30,40 +36,36 @@ def send_batch(batch_id: int) -> int:
 
 @huey.task()
 def alert_failed_sign_ins(account: str, failures: int) -> None:
-    """Find the staff account behind a sign-in alert (if any), note it, then queue its e-mail."""
-    from .services import sign_in_alerts
-
+    """Find the staff account behind a sign-in alert (if any) and note it; its e-mail follows as a job."""
     with _app().app_context():
-        user_id = sign_in_alerts.record_alert(account, failures)
-    if user_id is not None:
-        send_sign_in_alert(user_id, failures)
+        sign_in_alerts.record_alert(account, failures)
 
 
 @huey.task(retries=3, retry_delay=60)
 def send_sign_in_alert(user_id: int, failures: int) -> None:
     """E-mail the account holder; a temporary mail failure raises, so Huey tries again later."""
-    from .services import sign_in_alerts
-
     with _app().app_context():
         sign_in_alerts.send_alert(user_id, failures)
+
+
+# What survey_app.jobs.after_commit() may ask for, by name.
+QUEUED_AFTER_COMMIT: dict[str, Callable[..., Any]] = {
+    "send_batch": send_batch,
+    "alert_failed_sign_ins": alert_failed_sign_ins,
+    "send_sign_in_alert": send_sign_in_alert,
+}
 
 
 @huey.periodic_task(crontab(minute="*"))
 def sweep_deliveries() -> None:
     """Every minute: recover stale claims, queue scheduled reminders, wake batches with work due."""
-    from .services import invitations
-
     with _app().app_context():
-        batch_ids = invitations.sweep()
-    for batch_id in batch_ids:
-        send_batch(batch_id)
+        invitations.sweep()
 
 
 @huey.periodic_task(crontab(minute="*"))
 def expire_import_uploads() -> None:
     """Every minute: delete uploaded import files a day old, so abandoned ones never linger."""
-    from .services import participants
-
     with _app().app_context():
         participants.expire_uploads()
 
@@ -71,14 +73,8 @@ def expire_import_uploads() -> None:
 @huey.on_startup()
 def resume_after_restart() -> None:
     """On worker start, pick up whatever a stopped worker left behind, so nothing is lost."""
-    from .services import invitations
-
     try:
         with _app().app_context():
-            invitations.recover_stale()
-            batch_ids = invitations.pending_batch_ids(due_only=False)
+            invitations.resume_pending()
     except Exception:  # a database outage must not stop the consumer from starting
         log.exception("could not resume pending batches at start-up")
-        return
-    for batch_id in batch_ids:
-        send_batch(batch_id)

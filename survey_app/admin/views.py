@@ -9,7 +9,7 @@ from forms.admin import CreateStaffForm, ResetPasswordForm, RoleForm
 
 from ..security import roles_required
 from ..services import audit_log
-from ..services import staff_accounts as accounts
+from ..services import staff as accounts
 from ..services.staff import StaffError
 from .append_only import protect_audit_log
 

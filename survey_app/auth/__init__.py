@@ -1,1 +1,1 @@
-"""Staff sign-in, sign-out and server-side sessions."""
+"""Staff sign-in and sign-out pages, and their throttling (the sessions themselves: services/sessions.py)."""

@@ -14,20 +14,20 @@ an unknown e-mail is throttled exactly like a real one and no e-mail address is 
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import Response, current_app, request
+from flask import current_app, request
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerSecond, parse_many
 from limits.strategies import FixedWindowRateLimiter
+from werkzeug.wrappers import Response
 
 from ..extensions import limiter
+from ..services.staff import account_key
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +66,6 @@ def _limits(setting: str) -> list[RateLimitItem]:
 def _counter() -> FixedWindowRateLimiter:
     """The account's counters keep fixed-window meaning whatever RATELIMIT_STRATEGY says."""
     return FixedWindowRateLimiter(limiter.storage)
-
-
-def account_key(email: str) -> str:
-    """A keyed hash of the e-mail typed, so counters never hold the address itself."""
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, b"sign-in-account:" + email.strip().lower().encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def delay_for(failures: int) -> int:

@@ -8,12 +8,10 @@ from flask_login import current_user, login_user, logout_user
 
 from forms.auth import ChangePasswordForm, LoginForm
 
-from ..extensions import db
 from ..security import public, safe_redirect_target
-from ..services import sign_in_alerts
+from ..services import sessions, sign_in_alerts
 from ..services import staff as staff_service
 from . import throttle
-from .sessions import revoke_all_sessions, revoke_session, start_session
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
 
@@ -31,8 +29,7 @@ def login():
         user = staff_service.authenticate(form.email.data, form.password.data)
         if user is not None:
             session.clear()  # a fresh session at sign-in: nothing carried over from before
-            start_session(user)
-            db.session.commit()
+            sessions.sign_in(user)
             login_user(user)
             throttle.record_success(form.email.data)
             response = redirect(safe_redirect_target(request.args.get("next"), url_for("staff.home")))
@@ -40,7 +37,7 @@ def login():
             return response
         failures = throttle.record_failure(form.email.data)
         if throttle.alert_due(form.email.data, failures):
-            sign_in_alerts.queue_alert(throttle.account_key(form.email.data), failures)
+            sign_in_alerts.queue_alert(form.email.data, failures)
         form.form_errors.append(_("The e-mail address or password is not right."))
     return render_template("auth/login.html", form=form)
 
@@ -60,8 +57,7 @@ def _refused(form: LoginForm, refused: throttle.Refusal):
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    revoke_session(getattr(current_user, "session_token", None))
-    db.session.commit()
+    sessions.sign_out(getattr(current_user, "session_token", None))
     logout_user()
     session.clear()
     flash(_("You have signed out."), "success")
@@ -77,8 +73,6 @@ def change_password():
         except staff_service.StaffError as exc:
             form.new_password.errors.append(str(exc))
         else:
-            revoke_all_sessions(current_user.id, keep=current_user.session_token)
-            db.session.commit()
             flash(_("Your password has been changed. Other sessions have been signed out."), "success")
             return redirect(url_for("staff.home"))
     return render_template("auth/password.html", form=form)

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 
 from ..extensions import db
 from ..models import Invitation, InvitationStatus, Participant, Response, Survey
-from ..questions.base import SampleTexts
+from ..questions.base import RandomSource, SampleTexts
 from ..services import tokens, totals
 from ..services.structure import survey_structure
 
@@ -54,7 +54,7 @@ class GenerateResult:
     participants: int
 
 
-def _free_text(rng: random.Random, lang: str) -> str:
+def _free_text(rng: RandomSource, lang: str) -> str:
     roll = rng.random()
     if roll < 0.08:
         pool = FREE_TEXT["formula"]
@@ -145,7 +145,7 @@ def generate(survey: Survey, responses: int, *, invitations: bool = True, extra_
     allowed = set(survey.languages or ["en"])
     n_partial = int(responses * partial)
     n_invited = int((responses + n_partial) * (1 + extra_invited)) if invitations else 0
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     end = min(survey.closes_at, now) if survey.closes_at else now
     start = end - timedelta(days=days)
     if survey.opens_at and survey.opens_at < end:
@@ -176,7 +176,8 @@ def generate(survey: Survey, responses: int, *, invitations: bool = True, extra_
                           InvitationStatus.STARTED if is_response else
                           InvitationStatus.OPENED if rng.random() < 0.3 else InvitationStatus.CREATED)
                 invites.append({"id": iid, "survey_id": survey.id, "participant_id": pid,
-                                "token_seed": seed_bytes, "token_hash": tokens.hash_token(tokens.token_from_seed(seed_bytes)),
+                                "token_seed": seed_bytes,
+                                "token_hash": tokens.hash_token(tokens.token_from_seed(seed_bytes)),
                                 "status": status.value,
                                 "opened_at": start if status != InvitationStatus.CREATED else None,
                                 "started_at": start if is_response else None,

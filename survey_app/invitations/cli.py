@@ -26,7 +26,7 @@ def _wait(survey: Survey, batch: MailBatch | None) -> None:
         pending = invitation_service.pending_batch_ids(due_only=False)
         if not pending:
             return
-        batch = db.session.get(MailBatch, pending[0])
+        batch = db.session.get_one(MailBatch, pending[0])
     total = invitation_service.batch_progress(batch).pending
     with click.progressbar(length=max(total, 1), label="sending") as bar:
         done = {"n": 0}
@@ -36,7 +36,7 @@ def _wait(survey: Survey, batch: MailBatch | None) -> None:
             done["n"] = handled
 
         invitation_service.send_pending(survey, on_progress=progress)
-    progress_now = invitation_service.batch_progress(db.session.get(MailBatch, batch.id))
+    progress_now = invitation_service.batch_progress(db.session.get_one(MailBatch, batch.id))
     click.echo(f"batch {batch.id}: {progress_now.sent} of {progress_now.total} sent, "
                f"{progress_now.failed} failed, {progress_now.uncertain} uncertain, "
                f"{progress_now.pending} waiting to retry")
@@ -48,7 +48,7 @@ def _wait(survey: Survey, batch: MailBatch | None) -> None:
 def send(slug: str, wait: bool) -> None:
     """Invite every participant who has not been invited yet."""
     survey = _survey(slug)
-    batch = invitation_service.send_invitations(survey)
+    batch = invitation_service.send_invitations(survey, actor=None)
     click.echo(f"queued {batch.total} invitations (batch {batch.id})" if batch else "nobody left to invite")
     if wait:
         _wait(survey, batch)
@@ -68,7 +68,7 @@ def remind(slug: str, wait: bool, yes: bool) -> None:
         return
     if not yes:
         click.confirm(f"Send reminder round {round_} to {count} participants?", abort=True)
-    batch = invitation_service.send_reminders(survey, round_)
+    batch = invitation_service.send_reminders(survey, round_, actor=None)
     click.echo(f"queued {batch.total} reminders (batch {batch.id}, round {round_})" if batch else "nobody to remind")
     if wait:
         _wait(survey, batch)

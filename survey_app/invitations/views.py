@@ -9,12 +9,12 @@ from forms.invitations import InvitationTextsForm, ScheduleForm, SendForm
 from forms.participants import ConfirmForm
 
 from ..i18n import LANGUAGE_NAMES
+from ..lookups import participant_or_gone
+from ..lookups import survey_or_404 as _survey
 from ..models import DeliveryKind, Survey
 from ..services import invitations as invitation_service
-from ..services import mailer
 from ..services import participants as participant_service
-from ..staff.lookup import survey_or_404 as _survey
-from ..staff.lookup import participant_or_gone
+from ..services.mail import outbox as mail_outbox
 
 bp = Blueprint("invitations", __name__, url_prefix="/staff/surveys/<slug>/invitations")
 
@@ -43,7 +43,7 @@ def texts(slug: str):
     form = InvitationTextsForm(data=stored)
     if form.validate_on_submit():
         invitation_service.save_texts(survey, lang, {key: getattr(form, key).data or "" for key in
-                                                     invitation_service.TEXT_KEYS})
+                                                     invitation_service.TEXT_KEYS}, actor=current_user)
         flash(_("Invitation texts saved. Check the preview below."), "success")
         return redirect(url_for(".texts", slug=slug, lang=lang))
     previews = {kind: invitation_service.preview(survey, kind, lang) for kind in ("invitation", "reminder")}
@@ -88,7 +88,8 @@ def schedule(slug: str):
     survey = _survey(slug)
     form = ScheduleForm()
     if form.validate_on_submit():
-        invitation_service.save_schedule(survey, form.enabled.data, form.min_days.data, form.max_count.data or 0)
+        invitation_service.save_schedule(survey, form.enabled.data, form.min_days.data, form.max_count.data or 0,
+                                         actor=current_user)
         flash(_("Reminder schedule saved."), "success")
     else:
         flash(_("The reminder schedule was not saved: %(errors)s",
@@ -141,7 +142,7 @@ def delete_data(slug: str, participant_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            invitation_service.delete_invitation_data(participant)
+            invitation_service.delete_invitation_data(participant, actor=current_user)
         except participant_service.ParticipantGone:
             return _gone(slug, gone)
         flash(_("Invitation data deleted; the old personal link no longer works."), "success")
@@ -152,14 +153,14 @@ def delete_data(slug: str, participant_id: int):
 @bp.route("/outbox")
 def outbox(slug: str):
     survey = _survey(slug)
-    outbox = mailer.outbox_page(survey.id, request.args.get("page", 1, type=int))
+    outbox = mail_outbox.outbox_page(survey.id, request.args.get("page", 1, type=int))
     return render_template("invitations/outbox.html", survey=survey, outbox=outbox)
 
 
 @bp.route("/outbox/<name>")
 def outbox_message(slug: str, name: str):
     survey = _survey(slug)
-    data = mailer.read_outbox(survey.id, name)
+    data = mail_outbox.read_outbox(survey.id, name)
     if data is None:
         abort(404)
     if request.args.get("download"):

@@ -8,11 +8,10 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from .base import Model, UTCDateTime, utcnow
 
 
-class Participant(db.Model):
+class Participant(Model):
     __tablename__ = "participants"
     __table_args__ = (UniqueConstraint("survey_id", "email"),)
 
@@ -34,7 +33,7 @@ class Participant(db.Model):
     )
 
 
-class InvitationStatus(str, enum.Enum):
+class InvitationStatus(enum.StrEnum):
     """How far the fellow got with their personal link (delivery state lives in the ledger)."""
 
     CREATED = "created"
@@ -43,7 +42,7 @@ class InvitationStatus(str, enum.Enum):
     COMPLETED = "completed"
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     __tablename__ = "invitations"
     __table_args__ = (UniqueConstraint("survey_id", "participant_id"),)
 
@@ -67,12 +66,12 @@ class Invitation(db.Model):
     participant: Mapped[Participant] = relationship(back_populates="invitation")
 
 
-class DeliveryKind(str, enum.Enum):
+class DeliveryKind(enum.StrEnum):
     INVITATION = "invitation"
     REMINDER = "reminder"
 
 
-class DeliveryState(str, enum.Enum):
+class DeliveryState(enum.StrEnum):
     """Ledger states: queued -> sending -> sent, or retry / failed / uncertain / cancelled."""
 
     QUEUED = "queued"
@@ -84,7 +83,7 @@ class DeliveryState(str, enum.Enum):
     CANCELLED = "cancelled"
 
 
-class MailBatch(db.Model):
+class MailBatch(Model):
     """One press of Send or Remind: the unit whose progress staff follow."""
 
     __tablename__ = "mail_batches"
@@ -99,7 +98,7 @@ class MailBatch(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Delivery(db.Model):
+class Delivery(Model):
     """One e-mail to one participant: the ledger row that makes sending exactly-once."""
 
     __tablename__ = "deliveries"

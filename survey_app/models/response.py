@@ -8,16 +8,15 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from .base import Model, UTCDateTime, utcnow
 
 
-class ResponseStatus(str, enum.Enum):
+class ResponseStatus(enum.StrEnum):
     PARTIAL = "partial"
     COMPLETE = "complete"
 
 
-class ResponseChannel(str, enum.Enum):
+class ResponseChannel(enum.StrEnum):
     """How a response came in, recorded when it is created."""
 
     PERSONAL = "personal"  # a personal invitation link (/s/)
@@ -25,7 +24,7 @@ class ResponseChannel(str, enum.Enum):
     UNKNOWN = "unknown"  # stored before channels were recorded, with nothing left to tell which
 
 
-class Response(db.Model):
+class Response(Model):
     __tablename__ = "responses"
     __table_args__ = (
         # Open-link responses per address and time, for the dashboard's burst notice; only the few
@@ -65,7 +64,7 @@ class Response(db.Model):
     )
 
 
-class Answer(db.Model):
+class Answer(Model):
     """One stored value: a chosen option, a matrix cell, a rank, a number or a text.
 
     item_code is the matrix row or the ranked option ('' otherwise); option_code is the chosen

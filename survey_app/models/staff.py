@@ -3,22 +3,21 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from .base import Model, UTCDateTime, utcnow
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     ADMIN = "admin"
     STAFF = "staff"
 
 
-class StaffUser(UserMixin, db.Model):
+class StaffUser(UserMixin, Model):
     __tablename__ = "staff_users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -29,9 +28,12 @@ class StaffUser(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    if TYPE_CHECKING:
+        # Not a column: services/sessions.py sets it on the user it loads for a session.
+        session_token: str | None
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.active
 
     @property
@@ -43,7 +45,7 @@ class StaffUser(UserMixin, db.Model):
         return getattr(self, "session_token", None)
 
 
-class StaffSession(db.Model):
+class StaffSession(Model):
     """A signed-in session kept on the server so sign-out really ends it everywhere."""
 
     __tablename__ = "staff_sessions"
@@ -57,7 +59,7 @@ class StaffSession(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Append-only record of staff actions; the app offers no way to edit or delete it."""
 
     __tablename__ = "audit_events"

@@ -8,14 +8,16 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from .base import Model, UTCDateTime, utcnow
 
 # A translatable text is a mapping of language code to text, e.g. {"en": "Yes", "fr": "Oui"}.
 Texts = dict[str, str]
 
+# The longest retention a survey may set (ten years): checked by the form and by the privacy service.
+MAX_RETENTION_DAYS = 3650
 
-class SurveyStatus(str, enum.Enum):
+
+class SurveyStatus(enum.StrEnum):
     """Stored status; the effective state also depends on the opening and closing dates."""
 
     DRAFT = "draft"
@@ -23,7 +25,7 @@ class SurveyStatus(str, enum.Enum):
     CLOSED = "closed"
 
 
-class SurveyState(str, enum.Enum):
+class SurveyState(enum.StrEnum):
     """What a respondent experiences right now."""
 
     DRAFT = "draft"
@@ -32,14 +34,14 @@ class SurveyState(str, enum.Enum):
     CLOSED = "closed"
 
 
-class OptionRole(str, enum.Enum):
+class OptionRole(enum.StrEnum):
     """Options are answer choices; matrix questions also have rows."""
 
     CHOICE = "choice"
     ROW = "row"
 
 
-class Survey(db.Model):
+class Survey(Model):
     __tablename__ = "surveys"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,24 +78,33 @@ class Survey(db.Model):
     )
 
     def state(self, now: datetime | None = None) -> SurveyState:
-        """Compute what respondents see from the stored status and the dates."""
-        now = now or utcnow()
-        if self.status == SurveyStatus.DRAFT.value:
-            return SurveyState.DRAFT
-        if self.status == SurveyStatus.CLOSED.value:
-            return SurveyState.CLOSED
-        if self.opens_at and now < self.opens_at:
-            return SurveyState.NOT_YET_OPEN
-        if self.closes_at and now >= self.closes_at:
-            return SurveyState.CLOSED
-        return SurveyState.OPEN
+        return survey_state(self.status, self.opens_at, self.closes_at, now)
 
     def text(self, texts: Texts, lang: str) -> str:
-        """Pick a text in the language asked, falling back to the survey's base language."""
-        return texts.get(lang) or texts.get(self.base_language) or next(iter(texts.values()), "")
+        return pick_text(texts, lang, self.base_language)
 
 
-class Section(db.Model):
+def survey_state(status: str, opens_at: datetime | None, closes_at: datetime | None,
+                 now: datetime | None = None) -> SurveyState:
+    """Compute what respondents see from the stored status and the dates."""
+    now = now or utcnow()
+    if status == SurveyStatus.DRAFT.value:
+        return SurveyState.DRAFT
+    if status == SurveyStatus.CLOSED.value:
+        return SurveyState.CLOSED
+    if opens_at and now < opens_at:
+        return SurveyState.NOT_YET_OPEN
+    if closes_at and now >= closes_at:
+        return SurveyState.CLOSED
+    return SurveyState.OPEN
+
+
+def pick_text(texts: Texts, lang: str, base_language: str) -> str:
+    """Pick a text in the language asked, falling back to the survey's base language."""
+    return texts.get(lang) or texts.get(base_language) or next(iter(texts.values()), "")
+
+
+class Section(Model):
     __tablename__ = "sections"
     __table_args__ = (UniqueConstraint("survey_id", "code"),)
 
@@ -110,7 +121,7 @@ class Section(db.Model):
     )
 
 
-class Question(db.Model):
+class Question(Model):
     __tablename__ = "questions"
     __table_args__ = (UniqueConstraint("survey_id", "code"),)
 
@@ -143,7 +154,7 @@ class Question(db.Model):
         return [o for o in self.options if o.role == OptionRole.ROW.value]
 
 
-class Option(db.Model):
+class Option(Model):
     __tablename__ = "options"
     __table_args__ = (UniqueConstraint("question_id", "role", "code"),)
 

@@ -10,13 +10,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import UTCDateTime
+from .base import Model, UTCDateTime
 
 NO_COHORT = -1
 
 
-class ResponseTotal(db.Model):
+class ResponseTotal(Model):
     """Complete responses of one respondent group (country, cohort, language) and when they came in."""
 
     __tablename__ = "response_totals"
@@ -30,7 +29,7 @@ class ResponseTotal(db.Model):
     last_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class AnswerTotal(db.Model):
+class AnswerTotal(Model):
     """Answers of complete responses in one question cell and country.
 
     The cell is (item_code, option_code, number, category) as stored on the answers, number 0

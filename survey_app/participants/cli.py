@@ -36,7 +36,7 @@ def import_participants(slug: str, file, dry_run: bool) -> None:
                    f"leave {preview.unchanged} unchanged, skip {len(preview.skipped)}")
         return
     try:
-        result = participant_service.apply_import(survey, preview)
+        result = participant_service.apply_import(survey, preview, actor=None)
     except participant_service.ImportConflict as exc:
         raise click.ClickException("nothing imported: participants changed while the import ran; "
                                    "run it again") from exc

@@ -8,11 +8,11 @@ from flask_login import current_user
 from forms.participants import ConfirmForm, ImportConfirmForm, ImportUploadForm, ParticipantForm
 
 from ..i18n import LANGUAGE_NAMES
+from ..lookups import participant_or_gone
+from ..lookups import survey_or_404 as _survey
 from ..models import Participant, Survey
 from ..services import invitations as invitation_service
 from ..services import participants as participant_service
-from ..staff.lookup import participant_or_gone
-from ..staff.lookup import survey_or_404 as _survey
 
 bp = Blueprint("participants", __name__, url_prefix="/staff/surveys/<slug>/participants")
 
@@ -46,8 +46,8 @@ def _save(survey: Survey, form: ParticipantForm, participant: Participant | None
         person = participant_service.validate_participant(
             survey, text(form.name), text(form.email), text(form.country), text(form.cohort), text(form.language))
         if participant is None:
-            return participant_service.add_participant(survey, person)
-        return participant_service.update_participant(participant, person)
+            return participant_service.add_participant(survey, person, actor=current_user)
+        return participant_service.update_participant(participant, person, actor=current_user)
     except participant_service.ParticipantError as exc:
         for field_name, message in exc.errors.items():
             getattr(form, field_name).errors = [message[0].upper() + message[1:]]
@@ -102,7 +102,7 @@ def remove(slug: str, participant_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            participant_service.remove_participant(participant)
+            participant_service.remove_participant(participant, actor=current_user)
         except participant_service.ParticipantGone:
             return _gone(slug, already)
         flash(_("Participant removed."), "success")
@@ -141,7 +141,7 @@ def preview(slug: str, import_id: str):
     form = ImportConfirmForm(import_id=import_id)
     if form.validate_on_submit() and form.import_id.data == import_id:
         try:
-            outcome = participant_service.apply_import(survey, result)
+            outcome = participant_service.apply_import(survey, result, actor=current_user)
         except participant_service.ImportConflict:
             flash(_("Someone changed the participants while this import ran, so nothing was imported. "
                     "The figures below are up to date: check them and confirm again."), "error")

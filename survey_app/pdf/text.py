@@ -9,7 +9,7 @@ import html
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib.resources import as_file, files
 from typing import Literal, NoReturn
@@ -55,6 +55,8 @@ class _ShapedTTFont(TTFont):
     # advance in font units; reportlab's widths are in thousandths of an em, so for a
     # font whose em is not 1000 units (Kurinto's is 2048) plain strings holding those
     # glyphs, such as pre-shaped chart labels, would be spaced out.
+    hbAddPrivate: Callable[[str, int, float], object]  # reportlab's, wrapped in hbFont below
+
     def hbFont(self, fontSize: float = 10) -> object:  # noqa: N802 - reportlab's name
         font = super().hbFont(fontSize)
         add_private = self.hbAddPrivate
@@ -282,7 +284,7 @@ def split_runs(text: str) -> list[tuple[str, str]]:
         fonts.extend([None] * len(token) if token[0].isspace() else _token_fonts(token))
     _fill(fonts)
     runs: list[tuple[str, str]] = []
-    for char, font in zip(text, fonts):
+    for char, font in zip(text, fonts, strict=True):
         chosen = font or BASE_FONT
         if not _covers(chosen, char):
             chosen = next((f for f in _FALLBACK_ORDER if _covers(f, char)), chosen)
@@ -600,7 +602,7 @@ class BidiParagraph(Flowable):
     def draw(self) -> None:
         """Draw the prepared lines from the top down."""
         y = self.height
-        for paragraph, height in zip(self._lines, self._heights):
+        for paragraph, height in zip(self._lines, self._heights, strict=True):
             y -= height
             paragraph.drawOn(self.canv, 0, y)
 

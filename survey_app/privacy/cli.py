@@ -31,7 +31,7 @@ def _participant(slug: str, email: str) -> Participant:
 @cli.command("erase-expired")
 @click.option("--dry-run", is_flag=True, help="Only say what would be erased.")
 def erase_expired(dry_run: bool) -> None:
-    """Erase personal data past its retention: closed surveys, day-old import uploads, open-link address hashes (run hourly)."""
+    """Erase personal data past its retention: closed surveys, day-old uploads, open-link address hashes (hourly)."""
     reports = privacy.erase_expired(dry_run=dry_run)
     uploads = participant_service.expire_uploads(dry_run=dry_run)
     hashes = privacy.clear_address_hashes(dry_run=dry_run)

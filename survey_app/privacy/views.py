@@ -9,10 +9,10 @@ from flask_login import current_user
 
 from forms.privacy import EraseForm, RetentionForm
 
+from ..lookups import participant_or_404 as _participant_or_404
+from ..lookups import participant_or_gone
+from ..lookups import survey_or_404 as _survey_or_404
 from ..services import privacy
-from ..staff.lookup import survey_or_404 as _survey_or_404
-from ..staff.lookup import participant_or_404 as _participant_or_404
-from ..staff.lookup import participant_or_gone
 
 bp = Blueprint("privacy", __name__, url_prefix="/staff/surveys/<slug>")
 

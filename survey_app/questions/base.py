@@ -119,8 +119,11 @@ class QuestionTally:
 class PublishableGroups(Protocol):
     """What a summary needs of the disclosure rules: the countries that may be shown, and the minimum."""
 
-    minimum: int
-    countries: frozenset[str]
+    @property
+    def minimum(self) -> int: ...
+
+    @property
+    def countries(self) -> frozenset[str]: ...
 
 
 @dataclass(frozen=True)

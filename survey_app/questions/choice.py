@@ -17,11 +17,11 @@ from .base import (
     QuestionResult,
     QuestionTally,
     QuestionType,
-    Reading,
-    SampleTexts,
     RandomSource,
+    Reading,
     Sampled,
     Sampler,
+    SampleTexts,
     SummaryContext,
     TextPicker,
     flag_setting,
@@ -112,16 +112,17 @@ class ChoiceType(QuestionType):
 
     # -- results --
 
-    def _option_counts(self, q: QuestionView, tally: QuestionTally, base: int, ctx: SummaryContext) -> list[OptionCount]:
+    def _option_counts(self, q: QuestionView, tally: QuestionTally, base: int,
+                       ctx: SummaryContext) -> list[OptionCount]:
         """Count each choice; show an "Other" option as its staff-made categories and the answers not yet coded."""
         counts: dict[str, int] = {}
         categories: dict[str, dict[str, int]] = {}
-        for (_item, option, _number, category), cell in tally.cells.items():
-            if not option or not cell.answers:
+        for (_item, code, _number, category), cell in tally.cells.items():
+            if not code or not cell.answers:
                 continue
-            counts[option] = counts.get(option, 0) + cell.answers
+            counts[code] = counts.get(code, 0) + cell.answers
             if category:
-                found = categories.setdefault(option, {})
+                found = categories.setdefault(code, {})
                 found[category] = found.get(category, 0) + cell.answers
         options = []
         for option in q.choices:

@@ -17,11 +17,11 @@ from .base import (
     QuestionResult,
     QuestionTally,
     QuestionType,
-    Reading,
-    SampleTexts,
     RandomSource,
+    Reading,
     Sampled,
     Sampler,
+    SampleTexts,
     SummaryContext,
     TextPicker,
     flag_setting,
@@ -138,7 +138,8 @@ class Matrix(QuestionType):
         row_bases: dict[str, int] = {}
         for (item, _option), count in counts.items():
             row_bases[item] = row_bases.get(item, 0) + count
-        result = QuestionResult(code=q.code, type=q.type, label=ctx.text(q.label), base=max(row_bases.values(), default=0),
+        result = QuestionResult(code=q.code, type=q.type, label=ctx.text(q.label),
+                                base=max(row_bases.values(), default=0),
                                 scale=[(o.code, ctx.text(o.label)) for o in q.choices],
                                 ordinal=bool(q.settings.get("ordinal", True)),
                                 diverging=bool(q.settings.get("diverging", False)))

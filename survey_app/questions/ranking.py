@@ -15,12 +15,12 @@ from .base import (
     QuestionResult,
     QuestionTally,
     QuestionType,
+    RandomSource,
     RankItem,
     Reading,
-    SampleTexts,
-    RandomSource,
     Sampled,
     Sampler,
+    SampleTexts,
     SummaryContext,
     TextPicker,
     mean,
@@ -90,12 +90,13 @@ class Ranking(QuestionType):
         return [(rank_field_name(q, a.item_code), str(a.number)) for a in stored]
 
     def sampler(self, q: QuestionView, rng: RandomSource, texts: SampleTexts) -> Sampler:
-        items = list(zip([o.code for o in q.choices], skewed_weights(len(q.choices), rng)))
+        items = list(zip([o.code for o in q.choices], skewed_weights(len(q.choices), rng), strict=True))
         least = len(items) if q.required else min(3, len(items))
 
         def answer(rng: RandomSource, lang: str) -> list[Sampled]:
             order = sorted(items, key=lambda item: rng.random() / item[1])
-            return [(code, "", rank, None) for rank, (code, _weight) in enumerate(order[:rng.randint(least, len(order))], 1)]
+            chosen = order[:rng.randint(least, len(order))]
+            return [(code, "", rank, None) for rank, (code, _weight) in enumerate(chosen, 1)]
 
         return answer
 

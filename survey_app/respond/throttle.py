@@ -33,7 +33,7 @@ def _limits(setting: str) -> list[RateLimitItem]:
 
 
 def _identifiers(scope: str) -> tuple[str, ...]:
-    """The counter's name parts: the app's RATELIMIT_KEY_PREFIX (as Flask-Limiter's own limits use it), scope, address."""
+    """The counter's name parts: RATELIMIT_KEY_PREFIX (as Flask-Limiter's own limits use it), scope, address."""
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
     return (prefix, scope, get_remote_address()) if prefix else (scope, get_remote_address())
 

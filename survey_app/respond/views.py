@@ -117,8 +117,9 @@ def section(kind: str, token: str, number: int):
     new_resume = request.args.get("new") == "1"
     language = current_language()
     if request.method == "GET":
-        return _section_page(link, structure, current, SectionAnswers.from_answers(current.questions, link.answers),
-                             returning_to_check=returning_to_check, new_resume=new_resume)
+        stored = SectionAnswers.from_answers(current.questions, link.answers or {})
+        return _section_page(link, structure, current, stored, returning_to_check=returning_to_check,
+                             new_resume=new_resume)
     form = SectionAnswers(current.questions, request.form)
     csrf_ok = link_csrf.is_valid(kind, token, request.form.get("csrf_token"))
     if form.validate() and csrf_ok:
@@ -154,7 +155,7 @@ def check(kind: str, token: str):
     structure = _structure(link)
     if link.response is None:
         return redirect(url_for("respond.section", kind=kind, token=token, number=1))
-    answers = link.answers
+    answers = link.answers or {}
     return render_template(
         "respond/check.html", survey=link.survey, link=link, structure=structure, answers=answers,
         missing=response_service.unanswered_required(structure, answers), link_csrf=link_csrf.issue(kind, token),
@@ -176,7 +177,7 @@ def submit(kind: str, token: str):
     structure = _structure(link)
     if link.response is None:
         return redirect(url_for("respond.section", kind=kind, token=token, number=1))
-    missing = response_service.unanswered_required(structure, link.answers)
+    missing = response_service.unanswered_required(structure, link.answers or {})
     if missing:
         return redirect(url_for("respond.check", kind=kind, token=token))
     response_service.submit_response(link)

@@ -28,7 +28,7 @@ def _survey(slug: str) -> Survey:
 def export_command(slug: str, fmt: str, output: str, lang: str | None, channel: str | None) -> None:
     """Export every response of SLUG, one row per response."""
     survey = _survey(slug)
-    exports.export_to_file(survey, fmt, output, lang or survey.base_language, channel=channel)
+    exports.export_to_file(survey, fmt, output, lang or survey.base_language, channel=channel, actor=None)
     click.echo(f"{slug}: wrote {fmt} export to {output}")
 
 

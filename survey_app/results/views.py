@@ -1,7 +1,7 @@
 """Staff results: dashboard with filters, free-text review, exports, the PDF and its HTML preview."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
@@ -21,12 +21,12 @@ from forms.results import (
 )
 
 from ..i18n import LANGUAGE_NAMES, current_language
+from ..lookups import survey_or_404 as _survey
 from ..models import Survey
 from ..pdf.images import SIZES
 from ..services import bursts, chart_downloads, exports, findings, report, report_settings
 from ..services import results as results_service
 from ..services.results.progress import progress_figures
-from ..staff.lookup import survey_or_404 as _survey
 
 bp = Blueprint("results", __name__, url_prefix="/staff/surveys/<slug>/results")
 
@@ -104,7 +104,7 @@ def pdf(slug: str):
     survey = _survey(slug)
     lang = _report_language(survey)
     data = report.render_pdf_bytes(survey, lang)
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     return Response(data, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{survey.slug}-results-{lang}-{stamp}.pdf"'})
 
@@ -188,14 +188,14 @@ def export(slug: str, fmt: str):
     lang = current_language()
     label_headers = request.args.get("headers") == "labels"
     channel = exports.channel_or_none(request.args.get("channel"))
-    name = exports.filename(survey, fmt, datetime.now(timezone.utc).strftime("%Y-%m-%d"), channel)
+    name = exports.filename(survey, fmt, datetime.now(UTC).strftime("%Y-%m-%d"), channel)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":
         chunks = exports.iter_csv(survey, lang, label_headers, channel=channel)
-        exports.record_export(survey, fmt, channel)
+        exports.record_export(survey, fmt, channel, actor=current_user)
         return Response(stream_with_context(chunks), mimetype="text/csv", headers=headers)
     path = exports.xlsx_tempfile(survey, lang, channel=channel)
-    exports.record_export(survey, fmt, channel)
+    exports.record_export(survey, fmt, channel, actor=current_user)
     return Response(exports.iter_file(path), headers=headers,
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -294,7 +294,7 @@ def quote(slug: str, answer_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        results_service.set_quote_approval(survey, answer_id, form.approve.data == "1", current_user)
+        results_service.set_quote_approval(survey, answer_id, form.approve.data == "1", actor=current_user)
     except results_service.ResultsError as exc:
         flash(str(exc), "error")
     else:
@@ -310,7 +310,7 @@ def category(slug: str, answer_id: int):
         flash(_("A category can be at most 100 characters."), "error")
         return _back_to_review(slug)
     try:
-        results_service.set_category(survey, answer_id, form.category.data or "", current_user)
+        results_service.set_category(survey, answer_id, form.category.data or "", actor=current_user)
     except results_service.ResultsError as exc:
         flash(str(exc), "error")
     else:

@@ -3,25 +3,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_login import current_user
-
 from ..extensions import db
 from ..models import AuditEvent, StaffUser
 
 
-def record(action: str, survey_id: int | None = None, actor: StaffUser | None = None, actor_label: str = "cli",
+def record(action: str, survey_id: int | None, actor: StaffUser | None, *, actor_label: str = "cli",
            **detail: Any) -> None:
     """Add an audit event to the session; the caller's commit stores it with the action itself.
 
-    detail holds counts, ids and formats only, never names, addresses, answers or tokens.
-    actor defaults to the signed-in staff member; CLI actions pass None and are logged as "cli",
-    the service's own actions (a sign-in alert) as their actor_label.
+    actor is the staff member who acted, handed down by the view; None for an action nobody signed in
+    took, logged as actor_label: "cli" for commands, "system" for the worker's own, "fellow" for a
+    fellow's opt-out. detail holds counts, ids and formats only, never names, addresses, answers or tokens.
     """
-    if actor is None:
-        try:
-            actor = current_user if current_user and current_user.is_authenticated else None
-        except RuntimeError:  # outside a request (CLI, worker)
-            actor = None
     db.session.add(AuditEvent(
         action=action,
         survey_id=survey_id,

@@ -46,9 +46,9 @@ def audit_page(page: int = 1, action: str | None = None, survey_id: int | None =
         .limit(page_size).offset(offset)
     ).all()
     staff_ids = {e.detail.get("staff_user_id") for e, _ in result if isinstance(e.detail, dict)} - {None}
-    emails = dict(db.session.execute(
+    emails: dict[int | None, str] = dict(db.session.execute(
         select(StaffUser.id, StaffUser.email).where(StaffUser.id.in_(staff_ids))
-    ).all()) if staff_ids else {}
+    ).tuples().all()) if staff_ids else {}
     rows = [AuditRow(event, slug, emails.get((event.detail or {}).get("staff_user_id"))) for event, slug in result]
     return AuditPage(rows, page, pages, total)
 

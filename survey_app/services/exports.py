@@ -14,17 +14,20 @@ import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 
 from ..countries import country_name
 from ..extensions import db
-from ..models import Answer, Response, ResponseChannel, Survey
+from ..models import Answer, Response, ResponseChannel, StaffUser, Survey
 from ..questions import QuestionView, StoredAnswer
 from ..regions import region_name, region_of
 from . import audit
 from .structure import survey_structure
+
+if TYPE_CHECKING:
+    from openpyxl.cell import Cell
 
 PAGE_SIZE = 1000
 FORMATS = ("csv", "xlsx")
@@ -194,7 +197,8 @@ def write_xlsx(survey: Survey, path: str, lang: str = "en", channel: str | None 
     workbook.save(path)
 
 
-def _string_cell(sheet, value: str):
+def _string_cell(sheet: Any, value: str) -> Cell:
+    """A text cell that is never a formula (sheet: a write-only worksheet, a class openpyxl keeps private)."""
     from openpyxl.cell import WriteOnlyCell
 
     cell = WriteOnlyCell(sheet, value=_XLSX_ILLEGAL.sub("", value))
@@ -223,16 +227,17 @@ def xlsx_tempfile(survey: Survey, lang: str = "en", channel: str | None = None) 
     return path
 
 
-def record_export(survey: Survey, fmt: str, channel: str | None = None) -> None:
+def record_export(survey: Survey, fmt: str, channel: str | None = None, *, actor: StaffUser | None) -> None:
     """Log who exported which survey in which format (and channel, when only one). Commit."""
     detail: dict[str, str] = {"format": fmt}
     if channel is not None:
         detail["channel"] = channel
-    audit.record("results.export", survey.id, **detail)
+    audit.record("results.export", survey.id, actor, **detail)
     db.session.commit()
 
 
-def export_to_file(survey: Survey, fmt: str, path: str, lang: str = "en", channel: str | None = None) -> None:
+def export_to_file(survey: Survey, fmt: str, path: str, lang: str = "en", channel: str | None = None, *,
+                   actor: StaffUser | None) -> None:
     """Write an export to a file (for the CLI) and log it. Commit."""
     if fmt == "csv":
         with open(path, "w", encoding="utf-8", newline="") as handle:
@@ -242,7 +247,7 @@ def export_to_file(survey: Survey, fmt: str, path: str, lang: str = "en", channe
         write_xlsx(survey, path, lang, channel)
     else:
         raise ValueError(f"unknown format {fmt!r}")
-    record_export(survey, fmt, channel)
+    record_export(survey, fmt, channel, actor=actor)
 
 
 def filename(survey: Survey, fmt: str, when: str, channel: str | None = None) -> str:

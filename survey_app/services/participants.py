@@ -24,9 +24,11 @@ from sqlalchemy.exc import IntegrityError
 
 from ..countries import country_codes, country_names
 from ..extensions import db
-from ..models import Delivery, Invitation, Participant, Survey
+from ..models import Delivery, Invitation, Participant, StaffUser, Survey
 from ..models.base import utcnow
-from . import audit, mailer, tokens
+from . import audit, tokens
+from .mail import outbox
+from .statements import rows_changed
 
 COLUMNS = ("name", "email", "country", "cohort", "language")
 HEADER_ALIASES = {
@@ -383,7 +385,7 @@ def preview_import(survey: Survey, data: bytes) -> ImportPreview:
                 continue
             raw: dict[str, str] = {}
             attributes: dict[str, str] = {}
-            for key, original, value in zip(keys, header, record):
+            for key, original, value in zip(keys, header, record, strict=False):
                 if key in COLUMNS:
                     raw[key] = value
                 elif key and value.strip():
@@ -440,7 +442,7 @@ def invitation_rows(survey_id: int, participant_ids: list[int]) -> list[dict[str
     return rows
 
 
-def apply_import(survey: Survey, preview: ImportPreview) -> ImportResult:
+def apply_import(survey: Survey, preview: ImportPreview, *, actor: StaffUser | None) -> ImportResult:
     """Add and update everyone in one transaction with bulk statements (no per-row flushes).
 
     If someone adds one of these addresses meanwhile, the whole import is rolled back and
@@ -468,7 +470,7 @@ def apply_import(survey: Survey, preview: ImportPreview) -> ImportResult:
                 [{"pid": pid, "now": now, **person.values()} for pid, person in preview.to_update])
         result = ImportResult(added=len(preview.to_add), updated=len(preview.to_update),
                               unchanged=preview.unchanged, skipped=len(preview.skipped))
-        audit.record("participants.import", survey.id, added=result.added, updated=result.updated,
+        audit.record("participants.import", survey.id, actor, added=result.added, updated=result.updated,
                      unchanged=result.unchanged, skipped=result.skipped)
         db.session.commit()
     except IntegrityError:
@@ -477,10 +479,10 @@ def apply_import(survey: Survey, preview: ImportPreview) -> ImportResult:
     return result
 
 
-def import_file(survey: Survey, data: bytes) -> tuple[ImportPreview, ImportResult]:
-    """Validate and apply in one go (the CLI path)."""
+def import_file(survey: Survey, data: bytes, *, actor: StaffUser | None = None) -> tuple[ImportPreview, ImportResult]:
+    """Validate and apply in one go (scripts and tests; actor None is logged as a command)."""
     preview = preview_import(survey, data)
-    return preview, apply_import(survey, preview)
+    return preview, apply_import(survey, preview, actor=actor)
 
 
 # --- uploads kept between checking and confirming -------------------------------------------------
@@ -618,10 +620,9 @@ def lock_participant(participant_id: int) -> bool:
     first did. A no-op UPDATE rather than SELECT ... FOR UPDATE: it locks the row on PostgreSQL
     and takes the write lock on SQLite, which has no row locks.
     """
-    result = db.session.execute(
+    return rows_changed(
         update(Participant).where(Participant.id == participant_id)
-        .values(updated_at=Participant.updated_at).execution_options(synchronize_session=False))
-    return result.rowcount == 1
+        .values(updated_at=Participant.updated_at).execution_options(synchronize_session=False)) == 1
 
 
 def lock_participant_or_raise(participant: Participant) -> None:
@@ -644,8 +645,8 @@ def _email_taken(survey_id: int, email: str, except_id: int | None = None) -> bo
     return db.session.execute(query).scalar_one() > 0
 
 
-def add_participant(survey: Survey, person: ParticipantData) -> Participant:
-    """Add one fellow with a personal invitation."""
+def add_participant(survey: Survey, person: ParticipantData, *, actor: StaffUser | None) -> Participant:
+    """Add one fellow with a personal invitation. Commit."""
     if _email_taken(survey.id, person.email):
         raise ParticipantError({"email": EMAIL_TAKEN})
     participant = Participant(survey_id=survey.id, email=person.email, **person.values())
@@ -653,7 +654,7 @@ def add_participant(survey: Survey, person: ParticipantData) -> Participant:
         db.session.add(participant)
         db.session.flush()
         db.session.execute(insert(Invitation), invitation_rows(survey.id, [participant.id]))
-        audit.record("participants.add", survey.id, participant_id=participant.id)
+        audit.record("participants.add", survey.id, actor, participant_id=participant.id)
         db.session.commit()
     except IntegrityError:  # the same address added by someone else at the same moment
         db.session.rollback()
@@ -661,8 +662,8 @@ def add_participant(survey: Survey, person: ParticipantData) -> Participant:
     return participant
 
 
-def update_participant(participant: Participant, person: ParticipantData) -> Participant:
-    """Change one fellow's details; attributes from imports are kept. ParticipantGone if removed meanwhile."""
+def update_participant(participant: Participant, person: ParticipantData, *, actor: StaffUser | None) -> Participant:
+    """Change one fellow's details; attributes from imports are kept. Commit. ParticipantGone if removed meanwhile."""
     lock_participant_or_raise(participant)
     if _email_taken(participant.survey_id, person.email, except_id=participant.id):
         db.session.rollback()
@@ -672,7 +673,7 @@ def update_participant(participant: Participant, person: ParticipantData) -> Par
     participant.country = person.country
     participant.cohort = person.cohort
     participant.language = person.language
-    audit.record("participants.edit", participant.survey_id, participant_id=participant.id)
+    audit.record("participants.edit", participant.survey_id, actor, participant_id=participant.id)
     try:
         db.session.commit()
     except IntegrityError:
@@ -681,8 +682,8 @@ def update_participant(participant: Participant, person: ParticipantData) -> Par
     return participant
 
 
-def remove_participant(participant: Participant) -> None:
-    """Remove a fellow with their invitation, ledger rows and outbox copies (their response, if any, stays).
+def remove_participant(participant: Participant, *, actor: StaffUser | None) -> None:
+    """Remove a fellow with their invitation, ledger rows and outbox copies (their response, if any, stays). Commit.
 
     ParticipantGone if someone removed or erased them meanwhile.
     """
@@ -699,8 +700,8 @@ def remove_participant(participant: Participant) -> None:
     db.session.expunge(participant)
     db.session.execute(delete(Participant).where(Participant.id == participant_id)
                        .execution_options(synchronize_session=False))
-    audit.record("participants.remove", survey_id, participant_id=participant_id)
-    mailer.remove_outbox_files(survey_id, delivery_ids)
+    audit.record("participants.remove", survey_id, actor, participant_id=participant_id)
+    outbox.remove_outbox_files(survey_id, delivery_ids)
     db.session.commit()
 
 

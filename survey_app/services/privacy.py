@@ -8,11 +8,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select, text, update
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..questions import get_type
 from ..models import (
     Answer,
     Delivery,
@@ -25,8 +24,12 @@ from ..models import (
     SurveyState,
 )
 from ..models.base import utcnow
-from . import audit, bursts, mailer, totals
+from ..models.survey import MAX_RETENTION_DAYS
+from ..questions import get_type
+from . import audit, bursts, totals
 from . import participants as participant_service
+from .mail import outbox
+from .statements import rows_changed
 
 # Fields exported from each row: an allow-list, so a column added later (a token hash, a seed)
 # never leaks into a download by default.
@@ -42,7 +45,6 @@ ANONYMOUS_NOTICE = (
     "is removed and its times are rounded to the day, so submitted answers cannot be linked to this "
     "person and are not part of this record."
 )
-MAX_RETENTION_DAYS = 3650
 
 
 class PrivacyError(ValueError):
@@ -162,7 +164,7 @@ def participant_data(participant_id: int) -> dict[str, Any]:
     participant = db.session.get(Participant, participant_id)
     if participant is None:
         raise PrivacyError("no such participant")
-    survey = db.session.get(Survey, participant.survey_id)
+    survey = db.session.get_one(Survey, participant.survey_id)
     invitation = db.session.execute(
         select(Invitation).where(Invitation.participant_id == participant.id)
     ).scalar_one_or_none()
@@ -240,38 +242,38 @@ def erase_participant(participant_id: int, actor: StaffUser | None) -> ErasureRe
     delivery_ids = set(db.session.execute(
         select(Delivery.id).where(Delivery.participant_id == participant_id)).scalars())
     totals.subtract_responses(response_ids)
-    answers = db.session.execute(
+    answers = rows_changed(
         delete(Answer).where(Answer.response_id.in_(response_ids)).execution_options(synchronize_session=False)
-    ).rowcount if response_ids else 0
-    responses = db.session.execute(
+    ) if response_ids else 0
+    responses = rows_changed(
         delete(Response).where(Response.id.in_(response_ids)).execution_options(synchronize_session=False)
-    ).rowcount if response_ids else 0
-    deliveries = db.session.execute(
+    ) if response_ids else 0
+    deliveries = rows_changed(
         delete(Delivery).where(Delivery.participant_id == participant_id)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    invitations = db.session.execute(
+    )
+    invitations = rows_changed(
         delete(Invitation).where(Invitation.participant_id == participant_id)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.expunge(participant)
-    participants = db.session.execute(
+    participants = rows_changed(
         delete(Participant).where(Participant.id == participant_id).execution_options(synchronize_session=False)
-    ).rowcount
+    )
     try:
-        outbox = mailer.remove_outbox_files(survey_id, delivery_ids, addresses={email})
+        outbox_files = outbox.remove_outbox_files(survey_id, delivery_ids, addresses={email})
         uploads = participant_service.discard_uploads_holding(email)
     except OSError as exc:
         db.session.rollback()
         raise PrivacyError(f"a file holding this person could not be deleted ({exc.strerror}); "
                            "nothing was erased") from None
     report = ErasureReport(participant_id, survey_id, responses, answers, deliveries, invitations, participants,
-                           outbox, uploads)
+                           outbox_files, uploads)
     audit.record("participant.erased", survey_id, actor=actor, participant_id=participant_id,
                  responses=responses, answers=answers, deliveries=deliveries, invitations=invitations)
     db.session.commit()
     # A message the mail worker was writing at that very moment lands after the first pass.
-    mailer.remove_outbox_files(survey_id, delivery_ids)
+    outbox.remove_outbox_files(survey_id, delivery_ids)
     _truncate_sqlite_log()
     return report
 
@@ -325,13 +327,13 @@ def retention_due(survey: Survey, now: datetime | None = None) -> datetime | Non
     return retention_reference(survey) + timedelta(days=survey.retention_days)
 
 
-def _unapproved_text_filter(survey_id: int):
+def _unapproved_text_filter(survey_id: int) -> ColumnElement[bool]:
     return (Answer.response_id.in_(select(Response.id).where(Response.survey_id == survey_id))
             & Answer.text.is_not(None) & Answer.quote_approved.is_(False))
 
 
 def _retention_counts(survey: Survey) -> dict[str, int]:
-    def count(stmt) -> int:
+    def count(stmt: Select[tuple[int]]) -> int:
         return int(db.session.execute(stmt).scalar_one())
 
     return {
@@ -343,12 +345,12 @@ def _retention_counts(survey: Survey) -> dict[str, int]:
         "resume_links_removed": count(select(func.count(Response.id)).where(
             Response.survey_id == survey.id, Response.resume_token_hash.is_not(None))),
         "texts_removed": count(select(func.count(Answer.id)).where(_unapproved_text_filter(survey.id))),
-        "outbox_messages": len(mailer.list_outbox(survey.id)),
+        "outbox_messages": len(outbox.list_outbox(survey.id)),
     }
 
 
-def _day(moment: datetime | None) -> datetime | None:
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0) if moment else None
+def _day(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _erase_survey_personal_data(survey: Survey) -> None:
@@ -359,7 +361,8 @@ def _erase_survey_personal_data(survey: Survey) -> None:
         response.resume_token_hash = None
         response.started_at = _day(response.started_at)
         response.updated_at = _day(response.updated_at)
-        response.submitted_at = _day(response.submitted_at)
+        if response.submitted_at is not None:
+            response.submitted_at = _day(response.submitted_at)
     db.session.flush()
     text_filter = _unapproved_text_filter(survey.id)
     # Text-only answers are deleted; an "Other" choice keeps its code but loses the words.
@@ -375,7 +378,9 @@ def _erase_survey_personal_data(survey: Survey) -> None:
 
 
 def clear_address_hashes(now: datetime | None = None, dry_run: bool = False) -> int:
-    """Clear the address hash of open-link responses once it has served; return how many (a dry run only counts). Commit.
+    """Clear the address hash of open-link responses once it has served; return how many. Commit.
+
+    A dry run only counts.
 
     A hash is kept bursts.HASH_KEPT_FOR after its response was submitted (or started, if never
     submitted), and not beyond the survey's retention: once that is due, every hash of the survey goes.
@@ -388,8 +393,8 @@ def clear_address_hashes(now: datetime | None = None, dry_run: bool = False) -> 
         | Response.survey_id.in_(expired))
     if dry_run:
         return int(db.session.execute(select(func.count(Response.id)).where(condition)).scalar_one())
-    cleared = db.session.execute(update(Response).where(condition).values(client_hash=None)
-                                 .execution_options(synchronize_session=False)).rowcount
+    cleared = rows_changed(update(Response).where(condition).values(client_hash=None)
+                                 .execution_options(synchronize_session=False))
     db.session.commit()
     return cleared
 
@@ -417,9 +422,9 @@ def erase_expired(now: datetime | None = None, dry_run: bool = False) -> list[Re
                                  **counts)
         if not dry_run:
             _erase_survey_personal_data(survey)
-            mailer.remove_outbox_files(survey.id, everything=True)  # before the commit, as in erase_participant
-            audit.record("retention.erased", survey.id, actor=None, retention_days=survey.retention_days,
-                         **counts)
+            outbox.remove_outbox_files(survey.id, everything=True)  # before the commit, as in erase_participant
+            audit.record("retention.erased", survey.id, None, actor_label="cli",
+                         retention_days=survey.retention_days, **counts)
             db.session.commit()
         reports.append(report)
     if reports and not dry_run:

@@ -12,7 +12,7 @@ import base64
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from flask_babel import force_locale, format_date, ngettext
@@ -187,7 +187,7 @@ def build_content(survey: Survey, lang: str | None = None) -> ReportContent:
         results = summarise(survey, ResultFilter(), lang)
         quotes = [] if results.withheld else approved_quotes(survey, lang)
         appendix, numbers = _appendix(results)
-        generated_at = datetime.now(timezone.utc)
+        generated_at = datetime.now(UTC)
         start, end = results.period_start, results.period_end
         period = " – ".join(_day(d) for d in (start, end) if d) if (start or end) else _("No responses yet")
         return ReportContent(

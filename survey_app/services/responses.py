@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Integer, String, bindparam, case, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Integer, String, bindparam, case, delete, func, insert, select, update
 
 from ..extensions import db
 from ..models import (
@@ -28,6 +27,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..questions import AnswerRow, QuestionView, StoredAnswer, group_by_question, storable_text
 from . import bursts, tokens, totals
+from .statements import insert_with_conflicts, rows_changed
 from .structure import SURVEY_REF_COLUMNS, SectionView, SurveyRef, SurveyStructure
 
 
@@ -170,13 +170,6 @@ def start_open_response(survey: Survey, language: str, client_address: str | Non
     return response, token
 
 
-def _insert_unless_present(table: Any) -> Insert:
-    """INSERT ... ON CONFLICT DO NOTHING: each dialect spells it with its own construct."""
-    dialect = db.session.get_bind().dialect.name
-    construct = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return construct(table).on_conflict_do_nothing()
-
-
 def _first_save(link: RespondentLink, language: str, values: dict[str, Any],
                 answers: list[dict[str, Any]]) -> ResponseRef | None:
     """Create the personal link's response with its first answers; None if another first save won.
@@ -197,7 +190,7 @@ def _first_save(link: RespondentLink, language: str, values: dict[str, Any],
            "cohort": None if anonymous else invitation.cohort, "last_section": 0,
            "channel": ResponseChannel.PERSONAL.value, **values}
     response_id = db.session.execute(
-        _insert_unless_present(_responses).values(row).returning(_responses.c.id)).scalar()
+        insert_with_conflicts(_responses).on_conflict_do_nothing().values(row).returning(_responses.c.id)).scalar()
     if response_id is None:
         link.response = _response_ref(db.session.execute(
             select(*_RESPONSE_COLUMNS).where(_responses.c.invitation_id == invitation.id)).one())
@@ -237,7 +230,7 @@ def _guarded(statement: Any) -> bool:
     The guarded UPDATE both checks the status and locks the row, so of a save and a submit, or of
     several submits, racing on one response exactly one sees it partial.
     """
-    if db.session.execute(statement.execution_options(synchronize_session=False)).rowcount == 0:
+    if rows_changed(statement.execution_options(synchronize_session=False)) == 0:
         db.session.rollback()
         return False
     return True

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from ..countries import country_codes, country_names
 from ..extensions import db
-from ..questions import DefinitionError, QuestionType, get_type, type_names
 from ..models import (
     Answer,
     Invitation,
@@ -25,6 +24,7 @@ from ..models import (
     Survey,
     SurveyStatus,
 )
+from ..questions import DefinitionError, QuestionType, get_type, type_names
 
 SUPPORTED_FORMATS = {1}
 CODE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
@@ -52,7 +52,8 @@ def read_definition(path: str | Path) -> dict[str, Any]:
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise SurveyFileError(f"{path.name} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") from exc
+        kind = "JSON" if path.suffix == ".json" else "YAML"
+        raise SurveyFileError(f"{path.name} is not valid {kind}: {exc}") from exc
     if not isinstance(data, dict):
         raise SurveyFileError(f"{path.name} must hold a mapping at the top level")
     return data
@@ -87,7 +88,7 @@ def _date(value: Any, where: str) -> datetime | None:
             parsed = datetime.fromisoformat(str(value))
         except ValueError as exc:
             raise SurveyFileError(f"{where}: {value!r} is not an ISO date or date-time") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _expand_options(spec: Any, where: str, languages: list[str]) -> list[dict[str, Any]]:
@@ -292,8 +293,8 @@ def apply_definition(definition: dict[str, Any]) -> LoadResult:
     existing_questions = {q.code: q for q in survey.questions}
     wanted_questions = {q["code"] for s in definition["sections"] for q in s["questions"]}
     problems = []
-    for code, question in existing_questions.items():
-        if code not in wanted_questions and question.id in answered:
+    for code, existing in existing_questions.items():
+        if code not in wanted_questions and existing.id in answered:
             problems.append(f"question {code!r} has stored answers and cannot be removed")
     for section_def in definition["sections"]:
         for question_def in section_def["questions"]:
@@ -308,7 +309,8 @@ def apply_definition(definition: dict[str, Any]) -> LoadResult:
             wanted = {(o["role"], o["code"]) for o in question_def["options"]}
             for role, code in sorted(_answered_option_codes(question)):
                 if (role, code) not in wanted:
-                    problems.append(f"option {code!r} of question {question.code!r} has stored answers and cannot be removed")
+                    problems.append(f"option {code!r} of question {question.code!r} has stored answers "
+                                    "and cannot be removed")
     if problems:
         db.session.rollback()
         raise SurveyFileError("refused, this change would orphan stored answers:\n- " + "\n- ".join(problems))
@@ -394,7 +396,7 @@ def survey_counts(survey_id: int) -> SurveyCounts:
             select(Response.status, func.count(Response.id))
             .where(Response.survey_id == survey_id)
             .group_by(Response.status)
-        ).all()
+        ).tuples().all()
     )
     completed = by_status.get(ResponseStatus.COMPLETE.value, 0)
     return SurveyCounts(invited=invited, started=completed + by_status.get(ResponseStatus.PARTIAL.value, 0),

@@ -12,12 +12,11 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import TextClause, delete, func, insert, literal, select, text, union_all, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Row, TextClause, delete, func, insert, literal, select, text, union_all, update
 
 from ..extensions import db
 from ..models import NO_COHORT, Answer, AnswerTotal, Response, ResponseStatus, ResponseTotal, Survey
+from .statements import insert_with_conflicts
 
 GroupKey = tuple[int, str, int, str]  # survey_id, country, cohort, language
 CellKey = tuple[int, int, str, str, int, str, str]  # survey, question, item, option, number, category, country
@@ -139,7 +138,7 @@ def _collect(response_ids: Sequence[int]) -> Tally:
     return _tally(responses, answers)
 
 
-def _tally(responses, answers) -> Tally:
+def _tally(responses: Sequence[Row[Any]], answers: Sequence[Row[Any]]) -> Tally:
     groups: Counter[GroupKey] = Counter()
     where: dict[int, tuple[int, str]] = {}
     for response_id, survey_id, country, cohort, language in responses:
@@ -163,15 +162,11 @@ def _tally(responses, answers) -> Tally:
 
 # --- writing ---------------------------------------------------------------------------------
 
-def _insert(model):
-    return (pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
-
-
 def _subtract(found: Tally) -> None:
     """Take tallied responses and their answers off the totals (first and last times: _refresh_periods)."""
     groups, cells = found
     if groups:
-        stmt = _insert(ResponseTotal)
+        stmt = insert_with_conflicts(ResponseTotal)
         stmt = stmt.on_conflict_do_update(index_elements=["survey_id", "country", "cohort", "language"],
                                           set_={"responses": ResponseTotal.responses + stmt.excluded.responses})
         db.session.execute(stmt, [
@@ -188,7 +183,7 @@ def _upsert_cells(cells: Counter) -> None:
         row[metric] += n
     if not rows:
         return
-    stmt = _insert(AnswerTotal)
+    stmt = insert_with_conflicts(AnswerTotal)
     stmt = stmt.on_conflict_do_update(
         index_elements=["survey_id", "question_id", "item_code", "option_code", "number", "category", "country"],
         set_={m: getattr(AnswerTotal, m) + stmt.excluded[m] for m in CELL_METRICS},

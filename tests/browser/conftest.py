@@ -6,7 +6,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -90,13 +90,14 @@ class LiveServer:
 
         self.invite(slug)
         with self.app.app_context():
-            return db.session.scalar(select(func.min(Participant.id)).where(Participant.survey_id == self.surveys[slug]))
+            return db.session.scalar(select(func.min(Participant.id))
+                                     .where(Participant.survey_id == self.surveys[slug]))
 
     def sent_batch(self, slug: str = "legacy-projects") -> tuple[int, str]:
         """Send one invitation batch into the outbox; return the batch id and one message's file name."""
         from survey_app.models import Survey
         from survey_app.services import invitations as invitation_service
-        from survey_app.services import mailer
+        from survey_app.services.mail import outbox
 
         self.invite(slug)
         with self.app.test_request_context():
@@ -110,7 +111,7 @@ class LiveServer:
                 batch = db.session.scalars(select(MailBatch).order_by(MailBatch.id)).first()
             batch_id = batch.id
             invitation_service.process_batch(batch_id)
-            name = sorted(p.name for p in mailer.outbox_dir().glob("*.eml"))[0]
+            name = sorted(p.name for p in outbox.outbox_dir().glob("*.eml"))[0]
             db.session.remove()
         return batch_id, name
 
@@ -176,7 +177,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         if ALL_TYPES_SURVEY.exists():
             live.surveys["all-types"] = _load(ALL_TYPES_SURVEY)
         live.surveys["legacy-closed"] = _load(LEGACY_SURVEY, slug="legacy-closed", status="closed")
-        soon = datetime.now(timezone.utc) + timedelta(days=400)
+        soon = datetime.now(UTC) + timedelta(days=400)
         live.surveys["legacy-soon"] = _load(LEGACY_SURVEY, slug="legacy-soon", opens_at=soon)
         staff_service.create_staff(STAFF_EMAIL, "Browser Staff", STAFF_PASSWORD, "admin")
         db.session.remove()

@@ -6,8 +6,8 @@ import re
 from flask_babel import force_locale, gettext, ngettext
 
 from survey_app.extensions import db
-from survey_app.services import surveys as survey_service
 from survey_app.questions import QuestionView
+from survey_app.services import surveys as survey_service
 from survey_app.services.structure import SurveyStructure, survey_structure
 
 LANGUAGES = ("en", "fr", "es", "ar", "zh", "ru")

@@ -94,7 +94,8 @@ def test_personal_link_journey_every_question_type(open_page, live_server, lang,
     continue_button(page, server, lang).click()
 
     # Check your answers, then Change one answer and come back.
-    page.get_by_role("heading", level=1, name=re.compile(re.escape(ui(server, lang, "Check your answers before sending them")))).wait_for()
+    check_heading = re.compile(re.escape(ui(server, lang, "Check your answers before sending them")))
+    page.get_by_role("heading", level=1, name=check_heading).wait_for()
     assert page.get_by_text(NICKNAMES[lang], exact=True).is_visible()
     colour_label = fill.t(survey.questions["colour"].label)
     page.get_by_role("link", name=f"{ui(server, lang, 'Change')} {colour_label}", exact=True).click()
@@ -108,11 +109,13 @@ def test_personal_link_journey_every_question_type(open_page, live_server, lang,
     page.get_by_role("button", name=ui(server, lang, "Send my answers")).click()
     page.wait_for_url(re.compile(r"/done(#.*)?$"))
     confirmation = page.get_by_role("status")
-    assert confirmation.get_by_role("heading", name=ui(server, lang, "Thank you: your answers have been sent")).is_visible()
+    thanks = ui(server, lang, "Thank you: your answers have been sent")
+    assert confirmation.get_by_role("heading", name=thanks).is_visible()
     assert html_lang_dir(page)[0] == lang
 
     page.goto(f"{server.url}/s/{token}")
-    assert page.get_by_role("heading", level=1).inner_text() == ui(server, lang, "You have already answered this survey")
+    already = ui(server, lang, "You have already answered this survey")
+    assert page.get_by_role("heading", level=1).inner_text() == already
 
     with server.app.app_context():
         invitation = db.session.execute(
@@ -185,7 +188,8 @@ def test_open_link_journey_legacy_projects(open_page, live_server, lang, js):
     page.get_by_role("button", name=ui(server, lang, "Send my answers")).click()
     page.wait_for_url(re.compile(r"/done(#.*)?$"))
     page.goto(resume_url)
-    assert page.get_by_role("heading", level=1).inner_text() == ui(server, lang, "You have already answered this survey")
+    already = ui(server, lang, "You have already answered this survey")
+    assert page.get_by_role("heading", level=1).inner_text() == already
 
     with server.app.app_context():
         response = db.session.execute(

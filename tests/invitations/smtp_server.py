@@ -51,7 +51,7 @@ class FaultyHandler:
             self.attempts[address] += 1
             attempt = self.attempts[address]
         if address in self.reject:
-            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         if attempt <= self.temporary.get(address, 0):
             return "451 4.7.1 Greylisted, please try again later"
         envelope.rcpt_tos.append(address)

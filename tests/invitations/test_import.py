@@ -59,16 +59,16 @@ def test_encodings_and_separators_read_names_correctly(app, survey_id, encoding,
 
 def test_invalid_rows_are_reported_by_row_number_and_the_rest_imported(app, survey_id):
     data = (
-        "name,email,country,cohort,language\n"
-        "Good One,good1@example.org,KE,2010,en\n"
-        "No Address,,KE,2010,en\n"
-        "Bad Address,not-an-address,KE,2010,en\n"
-        "\"Line\nBreak\",linebreak@example.org,KE,2010,en\n"
-        "Bad Country,c@example.org,XX,2010,en\n"
-        "Bad Cohort,d@example.org,KE,1850,en\n"
-        "Bad Language,e@example.org,KE,2010,english please\n"
-        "Good Two,good2@example.org,,,\n"
-    ).encode()
+        b"name,email,country,cohort,language\n"
+        b"Good One,good1@example.org,KE,2010,en\n"
+        b"No Address,,KE,2010,en\n"
+        b"Bad Address,not-an-address,KE,2010,en\n"
+        b"\"Line\nBreak\",linebreak@example.org,KE,2010,en\n"
+        b"Bad Country,c@example.org,XX,2010,en\n"
+        b"Bad Cohort,d@example.org,KE,1850,en\n"
+        b"Bad Language,e@example.org,KE,2010,english please\n"
+        b"Good Two,good2@example.org,,,\n"
+    )
     preview = _preview(app, survey_id, data)
     reasons = {s.row: s.reason for s in preview.skipped}
     assert sorted(reasons) == [3, 4, 5, 6, 7, 8]
@@ -138,7 +138,8 @@ def test_import_through_the_staff_ui_previews_escapes_and_confirms(app, staff_cl
 
 
 def test_a_forged_import_id_is_refused(staff_client, survey_id):
-    assert staff_client.get("/staff/surveys/legacy-projects/participants/import/..%2F..%2Fsecret_key").status_code == 404
+    traversal = "/staff/surveys/legacy-projects/participants/import/..%2F..%2Fsecret_key"
+    assert staff_client.get(traversal).status_code == 404
     assert staff_client.get("/staff/surveys/legacy-projects/participants/import/" + "0" * 32).status_code == 404
 
 

@@ -47,7 +47,8 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\
 BAD_FILES = {
     "utf-16 with an odd byte count": ("\ufeff" + GOOD).encode("utf-16-le") + b"A",
     "utf-16 without a BOM, odd byte count": GOOD.encode("utf-16-le")[:-1],
-    "utf-16 with a lone surrogate": b"\xff\xfe" + HEADER.encode("utf-16-le") + b"\x00\xd8" + "x,y\n".encode("utf-16-le"),
+    "utf-16 with a lone surrogate":
+        b"\xff\xfe" + HEADER.encode("utf-16-le") + b"\x00\xd8" + "x,y\n".encode("utf-16-le"),
     "utf-16 ending on half a pair": b"\xff\xfe" + HEADER.encode("utf-16-le") + b"\x3d\xd8",
     "utf-8 BOM then bad bytes": b"\xef\xbb\xbf" + HEADER.encode() + b"Jos\xe9,\xed\xa0\x80@example.org,,,\n",
     "NUL bytes": HEADER.encode() + b"Ada\x00\x00\x00,ada@example.org,,,\n" + b"\x00\x01\x02" * 10,
@@ -180,7 +181,8 @@ def test_attribute_values_lose_control_characters(app, survey_id):
 # --- numbers ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("typed,year", [
-    ("2015", 2015), ("٢٠١٥", 2015), ("۲۰۱۵", 2015), ("２０１５", 2015), ("१९९९", 1999), (" 1950 ", 1950), ("2100", 2100),
+    ("2015", 2015), ("٢٠١٥", 2015), ("۲۰۱۵", 2015), ("２０１５", 2015), ("१९९९", 1999), (" 1950 ", 1950),
+    ("2100", 2100),
 ])
 def test_cohort_years_in_any_script_of_decimal_digits_are_read(typed, year):
     assert participant_service.parse_cohort(typed.strip()) == year
@@ -357,9 +359,9 @@ def test_an_import_that_races_an_added_person_rolls_back_whole(app, survey_id):
         preview = participant_service.preview_import(survey, (GOOD + "Ben,ben@example.org,,,\n").encode())
         # Someone adds Ada by hand between the preview and the confirm.
         participant_service.add_participant(survey, participant_service.validate_participant(
-            survey, "Ada by hand", "ada@example.org"))
+            survey, "Ada by hand", "ada@example.org"), actor=None)
         with pytest.raises(participant_service.ImportConflict):
-            participant_service.apply_import(survey, preview)
+            participant_service.apply_import(survey, preview, actor=None)
         names = db.session.execute(select(Participant.name)).scalars().all()
         assert names == ["Ada by hand"]  # Ben was not half-imported
         assert db.session.execute(select(func.count(Invitation.id))).scalar_one() == 1

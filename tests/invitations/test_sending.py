@@ -11,7 +11,7 @@ from survey_app.extensions import db
 from survey_app.models import Delivery, Invitation, Participant, Survey
 from survey_app.models.base import utcnow
 from survey_app.services import invitations as invitation_service
-from survey_app.services import mailer, tokens
+from survey_app.services import mail, tokens
 
 from .conftest import links_in
 
@@ -21,9 +21,9 @@ def _send_all(app, survey_id: int, kind: str = "invitation") -> int | None:
     with app.app_context():
         survey = db.session.get(Survey, survey_id)
         if kind == "invitation":
-            batch = invitation_service.send_invitations(survey)
+            batch = invitation_service.send_invitations(survey, actor=None)
         else:
-            batch = invitation_service.send_reminders(survey)
+            batch = invitation_service.send_reminders(survey, actor=None)
         invitation_service.send_pending(survey)
         return batch.total if batch is not None else None
 
@@ -129,8 +129,8 @@ def test_double_send_gives_one_message_per_person(app, smtp, survey_id, import_f
     import_fellows(20)
     with app.app_context():
         survey = db.session.get(Survey, survey_id)
-        first = invitation_service.send_invitations(survey)
-        second = invitation_service.send_invitations(survey)
+        first = invitation_service.send_invitations(survey, actor=None)
+        second = invitation_service.send_invitations(survey, actor=None)
         assert first is not None and second is None
         invitation_service.send_pending()
         assert db.session.execute(select(func.count(Delivery.id))).scalar_one() == 20
@@ -233,8 +233,8 @@ def test_double_click_on_remind_sends_one_reminder_round(app, smtp, survey_id, i
     with app.app_context():
         survey = db.session.get(Survey, survey_id)
         round_ = invitation_service.next_reminder_round(survey)
-        assert invitation_service.send_reminders(survey, round_) is not None
-        assert invitation_service.send_reminders(survey, round_) is None
+        assert invitation_service.send_reminders(survey, round_, actor=None) is not None
+        assert invitation_service.send_reminders(survey, round_, actor=None) is None
         invitation_service.send_pending()
     assert set(smtp.handler.per_recipient().values()) == {1}
 
@@ -245,7 +245,7 @@ def test_scheduled_reminders_respect_the_gap_and_the_maximum(app, smtp, survey_i
     smtp.handler.received.clear()
     with app.app_context():
         survey = db.session.get(Survey, survey_id)
-        invitation_service.save_schedule(survey, True, min_days=7, max_count=1)
+        invitation_service.save_schedule(survey, True, min_days=7, max_count=1, actor=None)
         assert invitation_service.run_scheduled_reminders() == []  # invited today: too soon
         db.session.execute(Delivery.__table__.update().values(sent_at=utcnow().replace(year=2000)))
         db.session.commit()
@@ -329,19 +329,18 @@ def test_with_a_rate_cap_one_message_at_a_time_is_in_flight(app, smtp, survey_id
 
 
 def test_an_error_after_the_server_accepted_a_message_leaves_it_uncertain_and_never_resent(
-        app, smtp, survey_id, import_fellows, monkeypatch):
+        app, smtp, survey_id, import_fellows):
     import_fellows(8)
     app.config["MAIL_SEND_GROUP"] = 5
-    real_transport = mailer.make_transport
 
     class StopsAfterThirdAcceptance:
         """The real SMTP transport, with the worker dying once the server accepted message 3."""
 
         def __init__(self) -> None:
-            self.inner, self.sent = real_transport(), 0
+            self.inner, self.sent = mail.make_transport(), 0
 
-        def send(self, message, recipient):
-            result = self.inner.send(message, recipient)
+        def send(self, message, recipient, reference):
+            result = self.inner.send(message, recipient, reference)
             self.sent += 1
             if self.sent == 3:
                 raise RuntimeError("stopped between the server's 250 and the ledger")
@@ -350,11 +349,10 @@ def test_an_error_after_the_server_accepted_a_message_leaves_it_uncertain_and_ne
         def close(self) -> None:
             self.inner.close()
 
-    monkeypatch.setattr(mailer, "make_transport", StopsAfterThirdAcceptance)
     with app.app_context():
         batch = invitation_service.create_batch(db.session.get(Survey, survey_id), "invitation")
         with pytest.raises(RuntimeError):
-            invitation_service.process_batch(batch.id)
+            invitation_service.process_batch(batch.id, transport=StopsAfterThirdAcceptance())
     accepted = [item.recipients[0] for item in smtp.handler.received]
     assert len(accepted) == 3
     states = _states(app, survey_id)
@@ -363,7 +361,6 @@ def test_an_error_after_the_server_accepted_a_message_leaves_it_uncertain_and_ne
     assert [states[email] for email in accepted] == ["sent", "sent", "sending"]
     assert sorted(states.values()) == ["queued"] * 5 + ["sending"] + ["sent"] * 2
 
-    monkeypatch.undo()
     with app.app_context():
         invitation_service.recover_stale(lease_seconds=0)
         invitation_service.send_pending()

@@ -42,7 +42,7 @@ def test_participants_table_filters_and_counts_by_status(app, smtp, staff_client
     import_fellows(4)
     smtp.handler.reject = {"fellow3@example.org"}
     with app.app_context():
-        invitation_service.send_invitations(db.session.get(Survey, survey_id))
+        invitation_service.send_invitations(db.session.get(Survey, survey_id), actor=None)
         invitation_service.send_pending()
         invitation = db.session.execute(select(Invitation).join(Participant)
                                         .where(Participant.email == "fellow0@example.org")).scalar_one()
@@ -89,7 +89,7 @@ def test_staff_add_edit_and_remove_one_participant(app, staff_client, survey_id)
 def test_opt_out_stops_all_further_mail(app, smtp, client, import_fellows, survey_id):
     import_fellows(2)
     with app.app_context():
-        invitation_service.send_invitations(db.session.get(Survey, survey_id))
+        invitation_service.send_invitations(db.session.get(Survey, survey_id), actor=None)
         invitation_service.send_pending()
     message = next(r for r in smtp.handler.received if r.recipients == ["fellow0@example.org"]).message
     _link, optout = links_in(message)
@@ -104,7 +104,7 @@ def test_opt_out_stops_all_further_mail(app, smtp, client, import_fellows, surve
     assert done.status_code == 200 and "opted out" in done.get_data(as_text=True)
     smtp.handler.received.clear()
     with app.app_context():
-        invitation_service.send_reminders(db.session.get(Survey, survey_id))
+        invitation_service.send_reminders(db.session.get(Survey, survey_id), actor=None)
         invitation_service.send_pending()
     assert [r.recipients for r in smtp.handler.received] == [["fellow1@example.org"]]
 
@@ -112,7 +112,7 @@ def test_opt_out_stops_all_further_mail(app, smtp, client, import_fellows, surve
 def test_one_click_unsubscribe_needs_no_csrf_but_get_changes_nothing(app, smtp, client, import_fellows, survey_id):
     import_fellows(1)
     with app.app_context():
-        invitation_service.send_invitations(db.session.get(Survey, survey_id))
+        invitation_service.send_invitations(db.session.get(Survey, survey_id), actor=None)
         invitation_service.send_pending()
     header = str(smtp.handler.received[0].message["List-Unsubscribe"]).strip().strip("<>")
     path = header.replace("http://127.0.0.1:5000", "")
@@ -141,7 +141,7 @@ def test_resend_and_delete_invitation_data(app, smtp, staff_client, import_fello
     import_fellows(1)
     smtp.handler.drop_after_data = {"fellow0@example.org"}
     with app.app_context():
-        invitation_service.send_invitations(db.session.get(Survey, survey_id))
+        invitation_service.send_invitations(db.session.get(Survey, survey_id), actor=None)
         invitation_service.send_pending()
         pid = db.session.execute(select(Participant.id)).scalar_one()
         old_hash = db.session.execute(select(Invitation.token_hash)).scalar_one()
@@ -171,7 +171,7 @@ class TestOutbox:
                                                                               make_invitation):
         make_invitation(survey_id, name="<b>Bold</b> Fellow", email="bold@example.org")
         with app.app_context():
-            invitation_service.send_invitations(db.session.get(Survey, survey_id))
+            invitation_service.send_invitations(db.session.get(Survey, survey_id), actor=None)
             invitation_service.send_pending()
         listing = staff_client.get(f"{BASE}/invitations/outbox").get_data(as_text=True)
         names = re.findall(r"s\d+-d\d+-a\d+\.eml", listing)
@@ -189,7 +189,7 @@ class TestOutbox:
         for n in range(51):
             make_invitation(survey_id, name=f"Fellow {n}", email=f"fellow{n}@example.org", language="zh")
         with app.app_context():
-            invitation_service.send_invitations(db.session.get(Survey, survey_id))
+            invitation_service.send_invitations(db.session.get(Survey, survey_id), actor=None)
             invitation_service.send_pending()
         first = staff_client.get(f"{BASE}/invitations/outbox").get_data(as_text=True)
         second = staff_client.get(f"{BASE}/invitations/outbox?page=2").get_data(as_text=True)

@@ -13,8 +13,7 @@ from survey_app.models import Delivery, Participant, Survey
 from survey_app.services import invitations as invitation_service
 from survey_app.services import participants as participant_service
 from survey_app.services import surveys as survey_service
-from tests.conftest import LEGACY_SURVEY, REDIS_TEST_URL, make_app, postgres_available, redis_available, \
-    service_missing
+from tests.conftest import LEGACY_SURVEY, REDIS_TEST_URL, make_app, postgres_available, redis_available, service_missing
 
 from .conftest import fellows_csv
 from .workers import start_worker, stop_worker, worker_env
@@ -143,7 +142,7 @@ def test_two_workers_on_redis_deliver_1000_invitations_exactly_once(smtp, pg_dat
     workers = [start_worker(env, log) for _ in range(2)]
     try:
         with app.app_context():
-            batch = invitation_service.send_invitations(db.session.get(Survey, survey_id))
+            batch = invitation_service.send_invitations(db.session.get(Survey, survey_id), actor=None)
             assert batch.total == 1000
         _wait_until(lambda: _active(app) == 0, 300, "1,000 invitations", workers)
     finally:

@@ -5,7 +5,7 @@ import random
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, insert
+from sqlalchemy import insert, inspect
 
 from survey_app.dev.generate import Answerer
 from survey_app.extensions import db

@@ -6,10 +6,10 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from survey_app.questions.matrix import cell_field_name
 from survey_app.extensions import db
 from survey_app.models import Delivery, Invitation, Participant, Survey
 from survey_app.questions import QuestionView
+from survey_app.questions.matrix import cell_field_name
 from survey_app.services.structure import survey_structure
 from tests.conftest import csrf_from
 
@@ -91,4 +91,5 @@ def add_delivery(app) -> Callable[..., None]:
 
 
 def invitation_of(participant_id: int) -> Invitation | None:
-    return db.session.execute(select(Invitation).where(Invitation.participant_id == participant_id)).scalar_one_or_none()
+    return db.session.execute(
+        select(Invitation).where(Invitation.participant_id == participant_id)).scalar_one_or_none()

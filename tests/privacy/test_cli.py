@@ -15,7 +15,8 @@ def test_export_and_erase_participant(app, runner, tmp_path, make_survey, make_i
     survey_id = make_survey()
     make_invitation(survey_id, name="Kofi Annan", email="kofi@example.org")
     out = tmp_path / "kofi.json"
-    result = runner.invoke(args=["privacy", "export-participant", "legacy-projects", "KOFI@example.org", "-o", str(out)])
+    result = runner.invoke(args=["privacy", "export-participant", "legacy-projects", "KOFI@example.org",
+                                 "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text())["participant"]["name"] == "Kofi Annan"
     assert oct(out.stat().st_mode & 0o777) == "0o600"

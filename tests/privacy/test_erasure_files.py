@@ -42,9 +42,9 @@ def mailed(app, make_survey, make_invitation) -> int:
     make_invitation(survey_id, name="Other Fellow", email=OTHER)
     with app.app_context():
         survey = db.session.get(Survey, survey_id)
-        invitation_service.send_invitations(survey)
+        invitation_service.send_invitations(survey, actor=None)
         invitation_service.send_pending()
-        invitation_service.send_reminders(survey)
+        invitation_service.send_reminders(survey, actor=None)
         invitation_service.send_pending()
     outbox = Path(app.config["MAIL_OUTBOX_DIR"])
     grace_files = [p for p in outbox.glob("*.eml") if GRACE.encode() in p.read_bytes()]
@@ -143,12 +143,12 @@ def test_retention_erases_the_surveys_outbox(app, runner, mailed):
 
 
 def test_an_erasure_that_cannot_delete_a_file_erases_nothing(app, mailed, monkeypatch):
-    from survey_app.services import mailer
+    from survey_app.services.mail import outbox
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(mailer, "remove_outbox_files", refuse)
+    monkeypatch.setattr(outbox, "remove_outbox_files", refuse)
     with app.app_context():
         person = db.session.execute(select(Participant.id).where(Participant.email == GRACE)).scalar_one()
         with pytest.raises(privacy.PrivacyError, match="could not be deleted"):

@@ -59,7 +59,7 @@ def test_no_python_outside_the_registry_branches_on_a_question_type():
 
 
 _TEMPLATE_BRANCH = re.compile(
-    r"\.type\s*(==|!=|\bin\b|\bnot in\b)|(==|!=|\bin\b)\s*[(\[]?\s*[\"'](%s)[\"']" % "|".join(TYPE_NAMES))
+    r"\.type\s*(==|!=|\bin\b|\bnot in\b)|(==|!=|\bin\b)\s*[(\[]?\s*[\"'](" + "|".join(TYPE_NAMES) + r")[\"']")
 
 
 def test_no_template_outside_the_registry_branches_on_a_question_type():

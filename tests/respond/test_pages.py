@@ -92,8 +92,8 @@ def test_typed_text_is_shown_back_escaped_with_the_messages(app, client, make_su
     survey_id = make_survey(ALL_TYPES_SURVEY)
     token = make_invitation(survey_id)
     page = client.get(f"/s/{token}/3").get_data(as_text=True)
-    response = client.post(f"/s/{token}/3", data={"csrf_token": csrf_from(page), "nickname": '"><script>alert(1)</script>',
-                                                  "year": "not a year"})
+    response = client.post(f"/s/{token}/3", data={"csrf_token": csrf_from(page),
+                                                  "nickname": '"><script>alert(1)</script>', "year": "not a year"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "There is a problem" in html
     assert "<script>alert(1)" not in html

@@ -6,9 +6,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from survey_app.questions.number import NUMBER_LIMIT, number_bounds, parse_whole_number
 from survey_app.extensions import db
 from survey_app.models import Answer
+from survey_app.questions.number import NUMBER_LIMIT, number_bounds, parse_whole_number
 from survey_app.services.structure import QuestionView
 from tests.conftest import ALL_TYPES_SURVEY, LEGACY_SURVEY, csrf_from
 from tests.respond.test_journey import is_checked

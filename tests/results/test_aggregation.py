@@ -128,7 +128,7 @@ def test_quote_needs_consent_and_categories_become_bars(ctx, legacy):
     page = rs.list_free_text(survey, "suggestions", per_page=500)
     refused = next(i for i in page.items if not i.consent)
     try:
-        rs.set_quote_approval(survey, refused.answer_id, True)
+        rs.set_quote_approval(survey, refused.answer_id, True, actor=None)
     except rs.ResultsError as exc:
         assert "did not agree" in str(exc)
     else:
@@ -136,7 +136,7 @@ def test_quote_needs_consent_and_categories_become_bars(ctx, legacy):
     other_answer = db.session.execute(select(Answer).join(Response).where(
         Answer.question_id == questions["preferred_platform"].id, Answer.option_code == "other",
         Response.status == "complete")).scalars().first()
-    rs.set_category(survey, other_answer.id, "  LINE ")
+    rs.set_category(survey, other_answer.id, "  LINE ", actor=None)
     options = {o.label: o.count for o in next(q for q in rs.summarise(survey).questions
                                               if q.code == "preferred_platform").options}
     assert options["Other: LINE"] == 1

@@ -74,7 +74,8 @@ def test_export_downloads_are_streamed_and_audited(app, staff_client, legacy):
     body = response.get_data(as_text=True)
     with app.app_context():
         n = db.session.query(Response).filter_by(survey_id=legacy.survey_id).count()
-        assert db.session.execute(select(AuditEvent.detail).where(AuditEvent.action == "results.export")).scalar() == {"format": "csv"}
+        detail = db.session.execute(select(AuditEvent.detail).where(AuditEvent.action == "results.export")).scalar()
+        assert detail == {"format": "csv"}
     assert len([line for line in body.splitlines() if re.match(r"^\d+,", line)]) == n
     xlsx = staff_client.get(URL + "export.xlsx")
     assert xlsx.status_code == 200 and xlsx.get_data()[:2] == b"PK"

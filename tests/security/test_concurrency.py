@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 
 from survey_app.extensions import db
 from survey_app.models import Answer, Invitation, Response, ResponseStatus
-from tests.conftest import STAFF_PASSWORD, make_app, postgres_available, service_missing
+from tests.conftest import STAFF_PASSWORD, make_app
 from tests.security.helpers import save_complete, section_data, structure_of
 from tests.totals_check import assert_totals_match_a_rebuild
 
@@ -49,37 +49,6 @@ class Browser:
         status, page = self.request("GET", path)
         assert status == 200, (path, status)
         return CSRF.search(page).group(1)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def server_app(request, tmp_path, pg_database_factory):
-    if request.param == "postgres":
-        reason = postgres_available()
-        if reason:
-            service_missing(reason)
-        url = pg_database_factory()
-    else:
-        url = f"sqlite:///{tmp_path / 'concurrent.db'}"
-    app = make_app(url, tmp_path, RATELIMIT_ENABLED=False)
-    with app.app_context():
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def live_server(server_app):
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, server_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_port
-    server.shutdown()
-    thread.join(10)
-    server.server_close()
 
 
 def _run_together(jobs) -> list:
@@ -255,10 +224,10 @@ def _export_job(browser):
 @pytest.fixture
 def make_invitation_for(server_app):
     """make_invitation for the concurrency app, plus survey() to load the legacy survey."""
-    from tests.conftest import LEGACY_SURVEY
     from survey_app.models import Participant
     from survey_app.services import surveys as survey_service
     from survey_app.services import tokens
+    from tests.conftest import LEGACY_SURVEY
 
     app = server_app
     counter = {"n": 0}

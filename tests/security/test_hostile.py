@@ -243,7 +243,7 @@ def test_csv_import_preview_shows_hostile_names_inert(app, make_survey, admin_cl
 
 def test_emails_escape_names_and_refuse_header_injection(app, make_survey):
     invitations = pytest.importorskip("survey_app.services.invitations")
-    mailer = pytest.importorskip("survey_app.services.mailer")
+    messages = pytest.importorskip("survey_app.services.mail.messages")
     survey_id = make_survey()
     with app.app_context():
         survey = db.session.get(Survey, survey_id)
@@ -252,8 +252,8 @@ def test_emails_escape_names_and_refuse_header_injection(app, make_survey):
             assert "\r" not in subject and "\n" not in subject
             _check_page(html, f"e-mail html for {hostile!r}")
             assert EVALUATED not in text
-            rendered = invitations._renderer(survey, "invitation")("en")
-            message = mailer.build_message(rendered, hostile, "fellow@example.org",
+            rendered = invitations.renderer(survey, "invitation")("en")
+            message = messages.build_message(rendered, hostile, "fellow@example.org",
                                            "http://127.0.0.1:5000/s/TOKEN", "http://127.0.0.1:5000/optout/T",
                                            "<id@example.org>")
             raw = message.as_bytes()

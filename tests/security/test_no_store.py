@@ -9,7 +9,6 @@ import io
 import re
 
 import pytest
-
 from flask import Response
 from sqlalchemy import select
 
@@ -27,7 +26,7 @@ BASE = "/staff/surveys/legacy-projects"
 def _real_values(app, admin_client, survey_id: int, token: str) -> list[dict]:
     with app.app_context():
         survey = db.session.get(Survey, survey_id)
-        invitation_service.send_invitations(survey)
+        invitation_service.send_invitations(survey, actor=None)
         invitation_service.send_pending()
         seed = db.session.execute(select(Invitation.token_seed)).scalars().first()
         batch_id = db.session.execute(select(MailBatch.id)).scalars().first()

@@ -45,8 +45,8 @@ def import_files(draw) -> bytes:
     """A CSV as Excel or a person might save it, then perhaps damaged on the way; or no CSV at all."""
     if draw(st.integers(0, 5)) == 0:
         return draw(st.binary(max_size=3000))
-    header = draw(st.sampled_from(["name,email,country,cohort,language,museum",
-                                   "Name;E-mail;Country;Year;Lang;Museum", "name\temail\tcountry\tcohort\tlanguage\tx"]))
+    header = draw(st.sampled_from(["name,email,country,cohort,language,museum", "Name;E-mail;Country;Year;Lang;Museum",
+                                   "name\temail\tcountry\tcohort\tlanguage\tx"]))
     delimiter = ";" if ";" in header else ("\t" if "\t" in header else ",")
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter)
@@ -80,7 +80,8 @@ def _assert_everyone_stored_is_valid(survey_id: int) -> None:
     for person in people:
         assert person.name and len(person.name) <= participant_service.MAX_NAME and not CONTROL.search(person.name)
         assert person.email == person.email.lower() and "@" in person.email and not CONTROL.search(person.email)
-        assert person.cohort is None or participant_service.COHORT_MIN <= person.cohort <= participant_service.COHORT_MAX
+        assert person.cohort is None or (
+            participant_service.COHORT_MIN <= person.cohort <= participant_service.COHORT_MAX)
         assert person.country is None or person.country in codes
         assert person.language is None or re.fullmatch(r"[a-z]{2,3}", person.language)
         for key, value in (person.attributes or {}).items():
@@ -143,7 +144,7 @@ def test_any_bytes_through_the_import_service(app, make_survey):
             except participant_service.CsvFileError as exc:
                 assert str(exc).strip()
                 return
-            result = participant_service.apply_import(survey, preview)
+            result = participant_service.apply_import(survey, preview, actor=None)
             assert result.added == len(preview.to_add)
             _assert_everyone_stored_is_valid(survey_id)
 

@@ -20,7 +20,7 @@ from survey_app.services import participants as participant_service
 from survey_app.services import privacy
 from tests.conftest import LEGACY_SURVEY, STAFF_PASSWORD, csrf_from
 from tests.invitations.conftest import fellows_csv
-from tests.security.test_concurrency import Browser, _run_together, live_server, server_app  # noqa: F401
+from tests.security.test_concurrency import Browser, _run_together
 
 BASE = "/staff/surveys/legacy-projects"
 ROUNDS = 6  # people per pair of actions: more chances for the two requests to overlap
@@ -45,7 +45,7 @@ def _setup(app, people: int) -> tuple[int, list[tuple[int, str]]]:
         definition = survey_service.parse_definition(survey_service.read_definition(LEGACY_SURVEY))
         survey = survey_service.apply_definition(definition).survey
         participant_service.import_file(survey, fellows_csv(people))
-        invitation_service.send_invitations(survey)
+        invitation_service.send_invitations(survey, actor=None)
         invitation_service.send_pending()
         from survey_app.services import staff as staff_service
 
@@ -156,7 +156,7 @@ def _make_person(app, survey_id: int, email: str = "grace@example.org") -> int:
     with app.app_context():
         survey = db.session.get(Survey, survey_id)
         person = participant_service.add_participant(
-            survey, participant_service.validate_participant(survey, "Grace Hopper", email))
+            survey, participant_service.validate_participant(survey, "Grace Hopper", email), actor=None)
         return person.id
 
 
@@ -217,12 +217,12 @@ def test_a_stale_participant_gets_gone_not_a_database_error(app, make_survey, ac
         survey = db.session.get(Survey, survey_id)
         person = participant_service.validate_participant(survey, "Grace H", "grace@example.org", cohort="2015")
         with app.app_context():  # another request, with its own session, wins the race
-            participant_service.remove_participant(db.session.get(Participant, pid))
+            participant_service.remove_participant(db.session.get(Participant, pid), actor=None)
         calls = {
-            "remove": lambda: participant_service.remove_participant(stale),
-            "delete_data": lambda: invitation_service.delete_invitation_data(stale),
-            "edit": lambda: participant_service.update_participant(stale, person),
-            "resend": lambda: invitation_service.resend(stale),
+            "remove": lambda: participant_service.remove_participant(stale, actor=None),
+            "delete_data": lambda: invitation_service.delete_invitation_data(stale, actor=None),
+            "edit": lambda: participant_service.update_participant(stale, person, actor=None),
+            "resend": lambda: invitation_service.resend(stale, actor=None),
             "erase": lambda: privacy.erase_participant(pid, None),
         }
         expected = privacy.ParticipantGone if action == "erase" else participant_service.ParticipantGone

@@ -27,8 +27,8 @@ def test_staff_home_lists_surveys_with_counts_and_open_link(app, staff_client, m
 
 
 def test_answers_arrive_in_the_staff_counts(app, staff_client, client, make_survey, make_invitation):
-    from tests.respond.test_journey import answer_everything
     from tests.conftest import ALL_TYPES_SURVEY
+    from tests.respond.test_journey import answer_everything
 
     survey_id = make_survey(ALL_TYPES_SURVEY)
     done, started = make_invitation(survey_id), make_invitation(survey_id)

@@ -97,7 +97,8 @@ def scan_group_counts(survey_id: int, filter_: ResultFilter | None = None) -> Gr
                   first, last)
 
 
-def withheld_groups(counts: Mapping[Any, int], minimum: int, always: frozenset[Any] | set[Any] = frozenset()) -> set[Any]:
+def withheld_groups(counts: Mapping[Any, int], minimum: int,
+                    always: frozenset[Any] | set[Any] = frozenset()) -> set[Any]:
     """Groups below the minimum, plus the smallest others until the withheld total is 0 or >= minimum.
 
     The second step is complementary suppression: without it, the total minus the groups
@@ -152,7 +153,8 @@ def disclosure_rules(survey: Survey, groups: Groups | None = None) -> Disclosure
         countries=frozenset(c for c in by_country if c is not None and c not in withheld),
         regions=frozenset(r for r in region_counts
                           if r not in withheld_groups(region_counts, minimum) and r != UNKNOWN_COUNTRY),
-        cohorts=frozenset(c for c in cohorts if c is not None and c not in withheld_groups(cohorts, minimum, always={None})),
+        cohorts=frozenset(c for c in cohorts
+                          if c is not None and c not in withheld_groups(cohorts, minimum, always={None})),
         languages=frozenset(lang for lang in languages if lang not in withheld_groups(languages, minimum)),
         # Responses whose channel is unknown count as a group of their own, so that "all minus one
         # channel" never reveals a small other channel.

@@ -5,9 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement
-
-from sqlalchemy import literal
+from sqlalchemy import ColumnElement, literal
 
 from ...countries import country_codes, country_name
 from ...models import Participant, Response, ResponseChannel

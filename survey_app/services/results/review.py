@@ -176,7 +176,7 @@ def _review_answer(survey: Survey, answer_id: int) -> tuple[Answer, QuestionView
     return answer, question
 
 
-def set_quote_approval(survey: Survey, answer_id: int, approved: bool, actor: StaffUser | None = None) -> Answer:
+def set_quote_approval(survey: Survey, answer_id: int, approved: bool, *, actor: StaffUser | None) -> Answer:
     """Approve or withdraw an answer for quoting; approval needs the respondent's "yes". Commit."""
     answer, question = _review_answer(survey, answer_id)
     if not question.settings.get("quotable"):
@@ -200,7 +200,7 @@ def set_quote_approval(survey: Survey, answer_id: int, approved: bool, actor: St
     return answer
 
 
-def set_category(survey: Survey, answer_id: int, category: str, actor: StaffUser | None = None) -> Answer:
+def set_category(survey: Survey, answer_id: int, category: str, *, actor: StaffUser | None) -> Answer:
     """Put an "Other – please specify" answer into a category shown in the charts ('' clears it). Commit."""
     answer, question = _review_answer(survey, answer_id)
     option = question.choice(answer.option_code)
@@ -427,7 +427,7 @@ def approved_quotes(survey: Survey, lang: str = "en", limit: int = 30) -> list[Q
         select(Response.id, Response.language)
         .where(Response.id.in_({c.response_id for c in candidates}), complete_condition(survey.id),
                Response.id.in_(consented))
-    ).all())
+    ).tuples().all())
     rows = [(answer_id, text, qid, languages[rid]) for answer_id, text, qid, rid in candidates
             if rid in languages][:limit]
     translations: dict[int, str] = dict(db.session.execute(  # type: ignore[arg-type]

@@ -151,11 +151,11 @@ def summarise(survey: Survey, filter_: ResultFilter | None = None, lang: str = "
             result = question.kind.summarise(question, counted.get(question.id) or QuestionTally(), context)
             result.figures = question.kind.figures(result, context)
             results.questions.append(result)
-        question = crosstab_question(questions)
-        if question is not None:
+        flagged = crosstab_question(questions)
+        if flagged is not None:
             by_country = (tallies.countries_from_totals if from_totals else tallies.countries_by_counting)(
-                survey.id, question.id, counted_filter)
-            results.crosstab = crosstab(survey, question, by_country, lang)
+                survey.id, flagged.id, counted_filter)
+            results.crosstab = crosstab(survey, flagged, by_country, lang)
     return results
 
 
@@ -187,8 +187,8 @@ def crosstab(survey: Survey, question: QuestionView, by_country: tallies.Country
     """Cross the flagged question by world region; regions below the minimum are shown as withheld."""
     cells: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for country, options in by_country.items():
-        for option, count in options.items():
-            cells[region_of(country) or UNKNOWN_COUNTRY][option] += count
+        for code, count in options.items():
+            cells[region_of(country) or UNKNOWN_COUNTRY][code] += count
     minimum = survey.min_group_size
     bases = {code: sum(cells[code].values()) for code in cells}
     withheld = withheld_groups(bases, minimum)

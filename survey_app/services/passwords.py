@@ -1,11 +1,16 @@
-"""Password policy: at least 12 characters and not a commonly used password."""
+"""Staff passwords: the policy (at least 12 characters, not a commonly used one) and hashing."""
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
 
+from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
+
 MIN_LENGTH = 12
 _COMMON_FILE = Path(__file__).with_name("common_passwords.txt")
+# Checked against when there is no account, so an unknown e-mail takes as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-0000", method="scrypt")
 
 
 @lru_cache(maxsize=1)
@@ -27,3 +32,16 @@ def password_problems(password: str, email: str = "", name: str = "") -> list[st
     if local and len(local) >= 4 and local in lowered:
         problems.append("Password must not contain your e-mail address")
     return problems
+
+
+def hash_password(password: str) -> str:
+    """Hash with PASSWORD_HASH_METHOD: scrypt, except the fast method TestingConfig sets."""
+    return generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """Check a password; with no hash (no such account), do the same work and answer False."""
+    if password_hash is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return False
+    return check_password_hash(password_hash, password)

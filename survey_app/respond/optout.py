@@ -7,9 +7,9 @@ from forms.participants import ConfirmForm
 
 from ..extensions import csrf
 from ..models import Invitation
-from ..respond import throttle
 from ..security import public
 from ..services import invitations as invitation_service
+from . import throttle
 
 bp = Blueprint("optout", __name__)
 
@@ -31,8 +31,8 @@ def optout(token: str):
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         invitation_service.opt_out(invitation)
-        return render_template("invitations/optout_done.html")
-    return render_template("invitations/optout.html", form=form,
+        return render_template("respond/optout_done.html")
+    return render_template("respond/optout.html", form=form,
                            already=invitation.participant.opted_out_at is not None)
 
 
@@ -44,9 +44,9 @@ def one_click(token: str):
     128-bit token in the address is the credential); a GET only shows the confirmation page."""
     invitation = _invitation_or_404(token)
     if request.method == "GET":
-        return render_template("invitations/optout.html", form=ConfirmForm(),
+        return render_template("respond/optout.html", form=ConfirmForm(),
                                already=invitation.participant.opted_out_at is not None)
     if request.form.get("List-Unsubscribe") != "One-Click":
         abort(400)
     invitation_service.opt_out(invitation)
-    return render_template("invitations/optout_done.html")
+    return render_template("respond/optout_done.html")

@@ -5,10 +5,10 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import select, update
 
-from ..extensions import db, login_manager
+from ..extensions import db
 from ..models import StaffSession, StaffUser
 from ..models.base import utcnow
 
@@ -20,35 +20,40 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(user: StaffUser) -> str:
-    """Create a server-side session for a fresh sign-in and return its cookie token."""
+def sign_in(user: StaffUser) -> str:
+    """Start a server-side session for a fresh sign-in and return its cookie token. Commit."""
     token = secrets.token_urlsafe(32)
     db.session.add(StaffSession(token_hash=_hash(token), user_id=user.id))
     user.last_login_at = utcnow()
     user.session_token = token
+    db.session.commit()
     return token
 
 
-def revoke_session(token: str | None) -> None:
-    """End one session on the server, so a copied cookie stops working."""
+def sign_out(token: str | None) -> None:
+    """End one session on the server, so a copied cookie stops working. Commit."""
     if token:
         db.session.execute(
             update(StaffSession)
             .where(StaffSession.token_hash == _hash(token), StaffSession.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
+    db.session.commit()
 
 
 def revoke_all_sessions(user_id: int, keep: str | None = None) -> None:
-    """End every session of a user (password change, account disabled), except keep."""
+    """End every session of a user (password change, account disabled), except keep; the caller commits."""
     stmt = update(StaffSession).where(StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None))
     if keep:
         stmt = stmt.where(StaffSession.token_hash != _hash(keep))
     db.session.execute(stmt.values(revoked_at=utcnow()))
 
 
-def load_user_from_session(token: str) -> StaffUser | None:
-    """Return the user of a live session, enforcing the idle and absolute limits."""
+def user_for_session(token: str) -> StaffUser | None:
+    """Return the user of a live session, enforcing the idle and absolute limits.
+
+    Activity keeps a session alive: its last_seen_at is written (and committed) at most once a minute.
+    """
     row = db.session.execute(
         select(StaffSession).where(StaffSession.token_hash == _hash(token))
     ).scalar_one_or_none()
@@ -67,10 +72,3 @@ def load_user_from_session(token: str) -> StaffUser | None:
         db.session.commit()
     user.session_token = token
     return user
-
-
-def init_sessions(app: Flask) -> None:
-    login_manager.user_loader(load_user_from_session)
-    login_manager.login_view = "auth.login"
-    login_manager.session_protection = None  # the server-side row is the protection
-    login_manager.login_message = None

@@ -1,11 +1,11 @@
-"""Look-ups shared by every staff blueprint that works on one survey."""
+"""Look-ups shared by the staff blueprints that work on one survey: the survey or person a URL names, or 404."""
 from __future__ import annotations
 
 from flask import abort, request
 
-from ..models import Participant, Survey
-from ..services import participants as participant_service
-from ..services import surveys as survey_service
+from .models import Participant, Survey
+from .services import participants as participant_service
+from .services import surveys as survey_service
 
 
 def survey_or_404(slug: str) -> Survey:
