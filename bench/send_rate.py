@@ -7,7 +7,7 @@ The subject is a `huey_consumer survey_app.worker.huey` process (one worker thre
 Redis when 127.0.0.1:6379 answers, else on SQLite) sending a batch of N invitations through the
 ledger: timed from the moment the batch is queued, as the staff page queues it, until the ledger
 holds no message waiting. The baseline is a bare Flask-Mail loop sending the same N messages (same
-recipients, names, languages, links and headers, built by the same `mailer.build_message`) on one
+recipients, names, languages, links and headers, built by the same `mail.messages.build_message`) on one
 reused connection: the first half before the subject and the second half after it, so that load
 drifting on a shared machine weighs on both. The SMTP server (bench/smtp_sink.py) runs in a third
 process, so neither sender shares its GIL. Each run checks that the server received exactly N
@@ -33,7 +33,8 @@ from sqlalchemy import func, select  # noqa: E402
 from bench.smtp_sink import read_received  # noqa: E402
 from survey_app.extensions import db, huey, mail  # noqa: E402
 from survey_app.models import Delivery, Invitation, Participant, Survey  # noqa: E402
-from survey_app.services import invitations, mailer, participants  # noqa: E402
+from survey_app.services import invitations, participants  # noqa: E402
+from survey_app.services.mail import messages as mail_messages  # noqa: E402
 from survey_app.services import surveys as survey_service  # noqa: E402
 from tests.conftest import LEGACY_SURVEY, make_app  # noqa: E402
 from tests.invitations.conftest import fellows_csv  # noqa: E402
@@ -82,7 +83,7 @@ def _bare_loop(messages: list[tuple]) -> float:
     started = time.perf_counter()
     with mail.connect() as conn:
         for rendered, name, email, link, optout in messages:
-            conn.send(mailer.build_message(rendered, name, email, link, optout, mailer.new_message_id()))
+            conn.send(mail_messages.build_message(rendered, name, email, link, optout, mail_messages.new_message_id()))
     return time.perf_counter() - started
 
 
@@ -149,7 +150,7 @@ def _measure(count: int, tmp: Path, sink: Sink) -> tuple[float, float, float, st
         survey = db.session.get(Survey, survey.id)
         # The same messages for the baseline, prepared outside its timing: each fellow's own
         # name, address, language (rendered once per language, as the ledger path does) and links.
-        render = invitations._renderer(survey, "invitation")
+        render = invitations.renderer(survey, "invitation")
         fellows = db.session.execute(
             select(Participant.name, Participant.email, Participant.language, Invitation.token_seed)
             .join(Invitation, Invitation.participant_id == Participant.id)
@@ -173,7 +174,8 @@ def _measure(count: int, tmp: Path, sink: Sink) -> tuple[float, float, float, st
             _check_received(sink.take(), {message[2] for message in first})
 
             started = time.perf_counter()
-            invitations.enqueue_batch(batch_id)
+            invitations.wake_workers(batch_id)
+            db.session.commit()  # jobs go to the queue when the transaction commits
             deadline = time.monotonic() + WAIT_LIMIT
             while _waiting(batch_id):
                 if worker.poll() is not None or time.monotonic() > deadline:

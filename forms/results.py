@@ -9,8 +9,8 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, Length, Optional
 
-from survey_app.services.report_settings import ORGANISATION_MAX
-from survey_app.services.results.review import ACTIONS, CATEGORY_MAX, TRANSLATION_MAX
+from survey_app.models.report import ORGANISATION_MAX, REVIEW_ACTIONS, TRANSLATION_MAX
+from survey_app.models.response import CATEGORY_MAX
 
 
 class QuoteForm(FlaskForm):
@@ -35,7 +35,7 @@ class BulkReviewForm(FlaskForm):
         ("needs_translation", _l("Mark as needing a translation")),
         ("translated", _l("Mark as not needing a translation")),
     ]
-    action = StringField(_l("With the selected answers"), validators=[AnyOf(ACTIONS)])
+    action = StringField(_l("With the selected answers"), validators=[AnyOf(REVIEW_ACTIONS)])
     category = StringField(_l("Category"), validators=[Optional(), Length(max=CATEGORY_MAX)],
                            render_kw={"autocomplete": "off", "list": "known-categories"})
 

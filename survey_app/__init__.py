@@ -146,7 +146,7 @@ def register_blueprints(app: Flask) -> None:
     from .participants.views import bp as participants_bp
     from .privacy.views import bp as privacy_bp
     from .respond.optout import bp as optout_bp
-    from .reports.views import bp as public_report_bp
+    from .respond.report import bp as public_report_bp
     from .respond.views import bp as respond_bp
     from .results.views import bp as results_bp
     from .staff.views import bp as staff_bp

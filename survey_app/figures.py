@@ -197,7 +197,7 @@ class Stacked(Drawn):
         rows = []
         for row in self.rows:
             shares = ", ".join(f"{label} {percent_text(segment.percent)}"
-                               for label, segment in zip(self.scale, row.segments))
+                               for label, segment in zip(self.scale, row.segments, strict=True))
             rows.append(f"{row.label}: {shares}" if row.label else shares)
         return "; ".join(rows)
 

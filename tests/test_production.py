@@ -1,7 +1,6 @@
 """Production set-up: config that fails fast, /health, gunicorn logs without tokens."""
 from __future__ import annotations
 
-import subprocess
 import urllib.request
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from survey_app.services import surveys as survey_service
 from survey_app.services import tokens
 
 from .conftest import LEGACY_SURVEY, make_app
-from .servers import BIN, ROOT, closed_port, gunicorn
+from .servers import closed_port, gunicorn
 
 GOOD_SECRET = "production-secret-key-for-tests-0123456789"
 

@@ -17,6 +17,7 @@ from .totals import NO_COHORT, AnswerTotal, ResponseTotal
 __all__ = [
     "NO_COHORT", "Answer", "AnswerTotal", "AuditEvent", "Delivery", "DeliveryKind", "DeliveryState",
     "Invitation", "InvitationStatus", "MailBatch", "Option", "OptionRole", "Participant", "Question",
-    "QuoteTranslation", "ReportFinding", "ReportSettings", "Response", "ResponseChannel", "ResponseStatus", "ResponseTotal", "Role", "Section",
+    "QuoteTranslation", "ReportFinding", "ReportSettings", "Response", "ResponseChannel", "ResponseStatus",
+    "ResponseTotal", "Role", "Section",
     "StaffSession", "StaffUser", "Survey", "SurveyState", "SurveyStatus", "TextReview",
 ]

@@ -6,11 +6,16 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .base import UTCDateTime, utcnow
+from .base import Model, UTCDateTime, utcnow
+
+# Limits and vocabularies the forms check and the services keep.
+ORGANISATION_MAX = 200
+TRANSLATION_MAX = 4000
+REVIEW_STATES = ("unreviewed", "approved", "rejected", "categorised", "needs_translation")
+REVIEW_ACTIONS = ("approve", "reject", "unreview", "categorise", "suggested", "needs_translation", "translated")
 
 
-class ReportSettings(db.Model):
+class ReportSettings(Model):
     """One row per survey: the cover (organisation, logo, accent colour) and the public web version."""
 
     __tablename__ = "report_settings"
@@ -31,7 +36,7 @@ class ReportSettings(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class ReportFinding(db.Model):
+class ReportFinding(Model):
     """A staff edit of one generated key finding, per survey and report language.
 
     text is the sentence staff wrote (None when they removed it); generated is the sentence the
@@ -51,7 +56,7 @@ class ReportFinding(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
 
 
-class TextReview(db.Model):
+class TextReview(Model):
     """Review state of a free-text answer beyond approval and category: rejected, needs a translation."""
 
     __tablename__ = "text_reviews"
@@ -62,7 +67,7 @@ class TextReview(db.Model):
     reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class QuoteTranslation(db.Model):
+class QuoteTranslation(Model):
     """A staff translation of an approved quote into one report language, printed beside the original."""
 
     __tablename__ = "quote_translations"

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model, UTCDateTime, utcnow
 
+# The longest category staff may give an "Other" answer (forms check it; the column holds it).
+CATEGORY_MAX = 100
 
 class ResponseStatus(enum.StrEnum):
     PARTIAL = "partial"
@@ -89,6 +91,6 @@ class Answer(Model):
     text: Mapped[str | None] = mapped_column(Text)
     # Free-text review by staff: approved for quoting, and a category for "Other" texts.
     quote_approved: Mapped[bool] = mapped_column(Boolean, default=False)
-    category: Mapped[str | None] = mapped_column(String(100))
+    category: Mapped[str | None] = mapped_column(String(CATEGORY_MAX))
 
     response: Mapped[Response] = relationship(back_populates="answers")

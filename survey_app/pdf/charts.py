@@ -94,7 +94,7 @@ def bar_chart(figure: figures.Bars, width: float, size: float = FONT_SIZE) -> Dr
     height = len(figure.bars) * row + gap
     canvas = Canvas(width, figure.rtl)
     canvas.line(label_room, 0, label_room, height - gap / 2, width=0.5)
-    for index, (bar, value) in enumerate(zip(figure.bars, values)):
+    for index, (bar, value) in enumerate(zip(figure.bars, values, strict=True)):
         y = height - (index + 1) * row
         length = figure.fraction(bar) * plot
         if beside:

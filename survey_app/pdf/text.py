@@ -15,6 +15,7 @@ from importlib.resources import as_file, files
 from typing import Literal, NoReturn
 
 import arabic_reshaper
+
 # The pure-Python implementation of the same package: unlike the compiled get_display of python-bidi 0.6,
 # it mirrors brackets in right-to-left runs (rule L4), so "(n = 245)" does not print as ")n = 245(".
 from bidi.algorithm import get_display

@@ -1,1 +1,1 @@
-"""Respondent pages: personal links, the open link, the answer journey, and the opt-out pages."""
+"""Public pages reached by a secret link: personal and resume links, the open link, opt-outs, a published report."""

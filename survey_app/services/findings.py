@@ -136,7 +136,8 @@ def _region_sentences(results: SurveyResults, lang: str) -> list[Generated]:
         if not column.shown or column.code == UNKNOWN_COUNTRY or column.base < results.min_group_size:
             continue
         best = max(cells[index][0] or 0 for _code, _label, cells in crosstab.rows)
-        top = [(code, label, cells[index][1]) for code, label, cells in crosstab.rows if best and cells[index][0] == best]
+        top = [(code, label, cells[index][1]) for code, label, cells in crosstab.rows
+               if best and cells[index][0] == best]
         if not top or {code for code, _label, _pct in top} == overall_top:
             continue
         text = _("Fellows in %(region)s most often answered %(answers)s to %(question)s: %(pct)s of the %(n)s "

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import ReportSettings, StaffUser, Survey
 from ..models.base import utcnow
+from ..models.report import ORGANISATION_MAX
 from . import audit, tokens
 
 LOGO_MAX_BYTES = 1024 * 1024  # 1 MB uploaded
 LOGO_MAX_SIDE = 3000  # pixels, either side, checked from the header before decoding
 LOGO_FORMATS = {"PNG", "JPEG"}  # recognised by content, never by the file's name
-ORGANISATION_MAX = 200
 TOKEN_PURPOSE = "report"
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # Accent text on white must reach WCAG's 4.5:1, so headings drawn in it stay readable.

@@ -1,7 +1,7 @@
 """The results dashboard with real figures in a browser: axe at 320 and 1280 px, contents, folded tables, downloads."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -24,7 +24,7 @@ def charted(live_server) -> str:
             survey_id = _load(LEGACY_SURVEY, slug=SLUG)
             survey = db.session.get(Survey, survey_id)
             generate(survey, 120, seed=11, days=20)
-            start = datetime.now(timezone.utc) - timedelta(days=21)
+            start = datetime.now(UTC) - timedelta(days=21)
             for kind, number, when in (("invitation", 0, start), ("reminder", 1, start + timedelta(days=8))):
                 db.session.add(MailBatch(survey_id=survey_id, kind=kind, round=number, total=120, created_at=when))
             db.session.commit()

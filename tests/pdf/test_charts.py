@@ -139,5 +139,5 @@ def test_every_category_differs_in_lightness_or_pattern():
 
     for figure in (likert(), matrix(), figures.Stacked("x", tuple("abcdefg"), (), ordinal=False)):
         keys = figure.legend()
-        for (_a, fill_a, pattern_a), (_b, fill_b, pattern_b) in zip(keys, keys[1:]):
+        for (_a, fill_a, pattern_a), (_b, fill_b, pattern_b) in zip(keys, keys[1:], strict=False):
             assert abs(grey(fill_a) - grey(fill_b)) > 25 or pattern_a != pattern_b

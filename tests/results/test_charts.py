@@ -85,7 +85,7 @@ def test_matrix_is_one_chart_with_a_bar_per_row_on_a_shared_scale(ctx, legacy):
     assert list(chart.scale) == ["Daily", "Weekly", "Monthly", "Rarely", "Never"]
     assert [row.label.split(" (n = ")[0] for row in chart.rows] == [
         "Facebook", "Instagram", "Twitter/X", "WeChat", "WhatsApp", "LinkedIn"]
-    for row, matrix_row in zip(chart.rows, question.rows):
+    for row, matrix_row in zip(chart.rows, question.rows, strict=True):
         assert row.label == f"{matrix_row.label} (n = {matrix_row.base})"
         spans = chart.spans(row)
         assert spans[0].start == 0  # every row starts at the same place and fills the same 0-100 % scale
@@ -140,7 +140,7 @@ def test_ranking_shows_mean_rank_and_first_choice_share(ctx, legacy):
     [chart] = _charts(question)
     ranks = [r.mean_rank for r in question.ranks]
     assert ranks == sorted(ranks)  # best mean rank first
-    for bar, item in zip(chart.bars, question.ranks):
+    for bar, item in zip(chart.bars, question.ranks, strict=True):
         assert bar.label == item.label and bar.count == item.first_count and bar.percent == item.first_share
         assert bar.detail == f"mean rank {item.mean_rank:.1f}"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -22,10 +22,11 @@ def _count(page: str, key: str) -> str:
 
 
 def _add_mailings(survey_id: int) -> list[datetime]:
-    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=40)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=40)
     sent = [start, start + timedelta(days=3), start + timedelta(days=14), start + timedelta(days=21, hours=5)]
     # Two batches of the invitation (a second group imported later), then two reminder rounds.
-    for (kind, number), when in zip((("invitation", 0), ("invitation", 0), ("reminder", 1), ("reminder", 2)), sent):
+    rounds = (("invitation", 0), ("invitation", 0), ("reminder", 1), ("reminder", 2))
+    for (kind, number), when in zip(rounds, sent, strict=True):
         db.session.add(MailBatch(survey_id=survey_id, kind=kind, round=number, total=10, created_at=when))
     db.session.commit()
     return sent
@@ -53,7 +54,7 @@ def test_completions_per_day_match_the_database_with_mailings_marked(app, staff_
         submitted = db.session.execute(select(Response.submitted_at).where(
             Response.survey_id == legacy.survey_id, Response.status == "complete")).scalars().all()
         assert [r.kind for r in mail_rounds(legacy.survey_id)] == ["invitation", "reminder", "reminder"]
-    expected = Counter(when.astimezone(timezone.utc).date() for when in submitted)
+    expected = Counter(when.astimezone(UTC).date() for when in submitted)
     assert len(expected) > 10
     page = staff_client.get(URL).get_data(as_text=True)
     shown = {day: int(n) for day, n in re.findall(r'data-count="day:(\d{4}-\d\d-\d\d)">(\d+)<', page)}
@@ -74,7 +75,7 @@ def test_completions_per_day_follow_the_filter(app, legacy):
 
         responses = db.session.execute(select(Response.country, Response.submitted_at).where(
             Response.survey_id == legacy.survey_id, Response.status == "complete")).all()
-        expected = Counter(when.astimezone(timezone.utc).date() for country, when in responses
+        expected = Counter(when.astimezone(UTC).date() for country, when in responses
                            if region_of(country) == "mena")
         assert completions_per_day(legacy.survey_id, ResultFilter.from_values(regions=["mena"])) == expected
         assert sum(completions_per_day(legacy.survey_id).values()) == len(responses)

@@ -77,7 +77,7 @@ def test_key_findings_on_the_page_are_the_edited_ones(app, staff_client, client,
     keys = re.findall(r'name="(findings-\d+-key)" type="hidden" value="([^"]+)"', form)
     assert len(keys) >= 4
     data = {"csrf_token": csrf_from(form), "language": "en"}
-    for index, (name, key) in enumerate(keys):
+    for name, key in keys:
         data[name] = key
         data[name.replace("-key", "-text")] = ""
     data["findings-0-text"] = "Most fellows who were invited answered the survey."

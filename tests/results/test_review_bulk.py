@@ -45,7 +45,8 @@ def test_bulk_approve_takes_only_consenting_answers_and_says_why_others_were_lef
 
 def test_bulk_actions_need_csrf_and_a_known_action(app, staff_client, legacy):
     item = _items(app, legacy.survey_id, "suggestions")[0]
-    assert staff_client.post(URL + "/bulk", data={"action": "approve", "answer": [str(item.answer_id)]}).status_code == 400
+    refused = staff_client.post(URL + "/bulk", data={"action": "approve", "answer": [str(item.answer_id)]})
+    assert refused.status_code == 400
     response = _bulk(staff_client, "delete-everything", [item.answer_id])
     assert "Choose what to do with the selected answers." in staff_client.get(response.location).get_data(as_text=True)
 
@@ -116,7 +117,8 @@ def test_a_translation_clears_needs_translation_and_prints_beside_the_quote(app,
 def test_withdrawing_a_quote_drops_its_translations(app, staff_client, legacy):
     quote = next(i for i in _items(app, legacy.survey_id, "suggestions") if i.text == QUOTES["ru"])
     page = staff_client.get(URL + f"/{quote.answer_id}/translation").get_data(as_text=True)
-    staff_client.post(URL + f"/{quote.answer_id}/translation", data={"csrf_token": csrf_from(page), "text_en": "Telegram suits our museum better"})
+    staff_client.post(URL + f"/{quote.answer_id}/translation",
+                      data={"csrf_token": csrf_from(page), "text_en": "Telegram suits our museum better"})
     _bulk(staff_client, "reject", [quote.answer_id])
     with app.app_context():
         assert db.session.get(Answer, quote.answer_id).quote_approved is False
@@ -127,6 +129,7 @@ def test_withdrawing_a_quote_drops_its_translations(app, staff_client, legacy):
 
 def test_the_review_page_works_without_script_and_carries_its_own(staff_client, legacy):
     page = staff_client.get(URL + "?question=suggestions").get_data(as_text=True)
-    assert 'form="bulk" name="answer"' in page and '<form method="post" action="/staff/surveys/legacy-projects/results/text/bulk' in page
+    assert 'form="bulk" name="answer"' in page
+    assert '<form method="post" action="/staff/surveys/legacy-projects/results/text/bulk' in page
     assert re.search(r'<script src="/static/js/review\.js\?v=\w+" defer></script>', page)
     assert not re.search(r"<script(?![^>]*\bsrc=)", page) and " style=" not in page

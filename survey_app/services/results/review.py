@@ -16,16 +16,16 @@ from sqlalchemy import ColumnElement, Select, and_, delete, false, func, not_, o
 from ...extensions import db
 from ...models import Answer, QuoteTranslation, Response, StaffUser, Survey, TextReview
 from ...models.base import utcnow
+from ...models.report import REVIEW_ACTIONS, REVIEW_STATES, TRANSLATION_MAX
+from ...models.response import CATEGORY_MAX
 from ...questions import QuestionView
 from .. import audit, paging, totals
 from ..structure import survey_structure
 from .disclosure import complete_condition
 
-CATEGORY_MAX = 100
-TRANSLATION_MAX = 4000
 # The review states staff filter by; an answer can be in more than one (approved and needing a translation).
-STATES = ("unreviewed", "approved", "rejected", "categorised", "needs_translation")
-ACTIONS = ("approve", "reject", "unreview", "categorise", "suggested", "needs_translation", "translated")
+STATES = REVIEW_STATES
+ACTIONS = REVIEW_ACTIONS
 # Coded answers read for suggestions: the most recent, so the cost stays flat as answers grow.
 SUGGESTION_SAMPLE = 5000
 _WORD = re.compile(r"\w+")
@@ -336,7 +336,8 @@ def bulk_review(survey: Survey, answer_ids: Sequence[int], action: str, category
             if not is_other:
                 outcome.refused["not_other"] += 1
                 continue
-            chosen = category if action == "categorise" else suggest(answer.text or "", coded.get(answer.question_id, []))
+            chosen = (category if action == "categorise"
+                      else suggest(answer.text or "", coded.get(answer.question_id, [])))
             if action == "suggested" and not chosen:
                 outcome.refused["no_suggestion"] += 1
                 continue
@@ -423,7 +424,7 @@ def approved_quotes(survey: Survey, lang: str = "en", limit: int = 30) -> list[Q
     ).all()
     if not candidates:
         return []
-    languages: dict[int, str] = dict(db.session.execute(  # type: ignore[arg-type]
+    languages: dict[int, str] = dict(db.session.execute(
         select(Response.id, Response.language)
         .where(Response.id.in_({c.response_id for c in candidates}), complete_condition(survey.id),
                Response.id.in_(consented))

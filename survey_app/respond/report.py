@@ -5,9 +5,9 @@ from flask import Blueprint, abort, render_template
 from flask_babel import force_locale
 
 from ..i18n import LANGUAGE_NAMES, current_language
-from ..respond import throttle
 from ..security import public
 from ..services import report, report_settings
+from . import throttle
 
 bp = Blueprint("public_report", __name__)
 
@@ -25,7 +25,7 @@ def report_page(token: str):
     lang = current_language() if current_language() in languages else survey.base_language
     content = report.build_content(survey, lang)
     with force_locale(lang):
-        page = render_template("reports/report.html", content=content, survey=survey,
+        page = render_template("respond/report.html", content=content, survey=survey,
                                languages=[(code, LANGUAGE_NAMES.get(code, code)) for code in languages])
     # Cache-Control: no-store is added to every page (survey_app/security.py); search engines keep out.
     return page, 200, {"X-Robots-Tag": "noindex, nofollow"}

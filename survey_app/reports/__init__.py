@@ -1,1 +1,0 @@
-"""The published web version of a survey's results summary, at a public unguessable address."""
