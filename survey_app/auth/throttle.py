@@ -22,11 +22,12 @@ from datetime import timedelta
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerSecond, parse_many
+from limits import RateLimitItemPerDay, RateLimitItemPerSecond
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.wrappers import Response
 
 from ..extensions import limiter
+from ..rate_limits import configured_limits
 from ..services.staff import account_key
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,6 @@ KNOWN_BROWSER_COOKIE = "signin_known"
 KNOWN_BROWSER_AGE = timedelta(days=180)
 _KNOWN_BROWSER_MAX_ACCOUNTS = 5
 
-_parsed: dict[str, list[RateLimitItem]] = {}
 
 
 @dataclass(frozen=True)
@@ -54,13 +54,6 @@ class Refusal:
     retry_after: int
     account_wait: bool  # True: the account's wait for new browsers; False: this address's budget
 
-
-def _limits(setting: str) -> list[RateLimitItem]:
-    text = current_app.config[setting]
-    items = _parsed.get(text)
-    if items is None:
-        items = _parsed[text] = parse_many(text)
-    return items
 
 
 def _counter() -> FixedWindowRateLimiter:
@@ -84,7 +77,7 @@ def _seconds_until(reset_at: float) -> int:
 def _exhausted(setting: str, *identifiers: str) -> int | None:
     """Seconds until the first exhausted limit of a setting frees up, or None if none is exhausted."""
     strategy = limiter.limiter
-    for item in _limits(setting):
+    for item in configured_limits(setting):
         if not strategy.test(item, *identifiers):
             return _seconds_until(strategy.get_window_stats(item, *identifiers).reset_time)
     return None
@@ -123,9 +116,9 @@ def record_failure(email: str) -> int:
         return 0
     address, account = get_remote_address(), account_key(email)
     strategy, counter = limiter.limiter, _counter()
-    for item in _limits("LOGIN_LIMIT"):
+    for item in configured_limits("LOGIN_LIMIT"):
         strategy.hit(item, ADDRESS_SCOPE, address)
-    for item in _limits("LOGIN_ACCOUNT_ADDRESS_LIMIT"):
+    for item in configured_limits("LOGIN_ACCOUNT_ADDRESS_LIMIT"):
         strategy.hit(item, PAIR_SCOPE, account, address)
     counter.hit(_ACCOUNT_DAY, ACCOUNT_SCOPE, account)
     failures = account_failures(account)
@@ -142,7 +135,7 @@ def record_success(email: str) -> None:
     if not limiter.enabled:
         return
     address, account = get_remote_address(), account_key(email)
-    for item in _limits("LOGIN_ACCOUNT_ADDRESS_LIMIT"):
+    for item in configured_limits("LOGIN_ACCOUNT_ADDRESS_LIMIT"):
         limiter.limiter.clear(item, PAIR_SCOPE, account, address)
 
 

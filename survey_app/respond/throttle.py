@@ -11,25 +11,19 @@ machine shares), so a fellow's page pays one counter read, not the decorator's p
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from flask import current_app
 from flask_limiter.util import get_remote_address
-from limits import RateLimitItem, parse_many
+from limits import RateLimitItem
 from werkzeug.exceptions import TooManyRequests
 
 from ..extensions import limiter
+from ..rate_limits import configured_limits
 
 SCOPE = "token-guess"
 OPEN_LINK_SCOPE = "open-link"
-_parsed: dict[str, list[RateLimitItem]] = {}
 
-
-def _limits(setting: str) -> list[RateLimitItem]:
-    text = current_app.config[setting]
-    items = _parsed.get(text)
-    if items is None:
-        items = _parsed[text] = parse_many(text)
-    return items
 
 
 def _identifiers(scope: str) -> tuple[str, ...]:
@@ -38,7 +32,7 @@ def _identifiers(scope: str) -> tuple[str, ...]:
     return (prefix, scope, get_remote_address()) if prefix else (scope, get_remote_address())
 
 
-def _seconds_until_allowed(items: list[RateLimitItem], identifiers: tuple[str, ...]) -> int:
+def _seconds_until_allowed(items: Sequence[RateLimitItem], identifiers: tuple[str, ...]) -> int:
     """Whole seconds until every exhausted limit of `items` has room again, from the limiter's window stats.
 
     Rounded to the nearest second: storages keep expiry to the second (Redis's TTL), not finer.
@@ -53,7 +47,7 @@ def refuse_when_exhausted() -> None:
     """Answer 429 to an address that has tried too many unknown links, whatever link it asks for now."""
     if not limiter.enabled:
         return
-    strategy, identifiers, items = limiter.limiter, _identifiers(SCOPE), _limits("TOKEN_GUESS_LIMIT")
+    strategy, identifiers, items = limiter.limiter, _identifiers(SCOPE), configured_limits("TOKEN_GUESS_LIMIT")
     for item in items:
         if not strategy.test(item, *identifiers):
             raise TooManyRequests(retry_after=_seconds_until_allowed(items, identifiers))
@@ -64,7 +58,7 @@ def count_unknown_link() -> None:
     if not limiter.enabled:
         return
     strategy, identifiers = limiter.limiter, _identifiers(SCOPE)
-    for item in _limits("TOKEN_GUESS_LIMIT"):
+    for item in configured_limits("TOKEN_GUESS_LIMIT"):
         strategy.hit(item, *identifiers)
 
 
@@ -72,7 +66,7 @@ def take_open_link_start() -> int | None:
     """Count one new open-link response against the address: None if allowed, else seconds until it is."""
     if not limiter.enabled:
         return None
-    strategy, identifiers, items = limiter.limiter, _identifiers(OPEN_LINK_SCOPE), _limits("OPEN_LINK_LIMIT")
+    strategy, identifiers, items = limiter.limiter, _identifiers(OPEN_LINK_SCOPE), configured_limits("OPEN_LINK_LIMIT")
     # hit() both counts and says whether the count is within the limit, so two requests at once
     # cannot both take the last place.
     if all([strategy.hit(item, *identifiers) for item in items]):
