@@ -10,19 +10,22 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-# Region code -> English name; codes are stable identifiers for URLs and exports.
-REGION_NAMES: dict[str, str] = {
-    "east_asia": "East Asia",
-    "south_east_asia": "South-East Asia",
-    "south_asia": "South Asia",
-    "central_asia": "Central Asia",
-    "mena": "Middle East and North Africa",
-    "sub_saharan_africa": "Sub-Saharan Africa",
-    "europe": "Europe",
-    "north_america": "North America",
-    "latin_america": "Latin America and the Caribbean",
-    "oceania": "Oceania",
-    "other": "Other territories",
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+
+# Region code -> name, translated where it is shown; codes are stable identifiers for URLs and exports.
+REGION_NAMES: dict[str, LazyString] = {
+    "east_asia": _l("East Asia"),
+    "south_east_asia": _l("South-East Asia"),
+    "south_asia": _l("South Asia"),
+    "central_asia": _l("Central Asia"),
+    "mena": _l("Middle East and North Africa"),
+    "sub_saharan_africa": _l("Sub-Saharan Africa"),
+    "europe": _l("Europe"),
+    "north_america": _l("North America"),
+    "latin_america": _l("Latin America and the Caribbean"),
+    "oceania": _l("Oceania"),
+    "other": _l("Other territories"),
 }
 
 _MEMBERS: dict[str, str] = {
@@ -63,7 +66,8 @@ def region_of(country: str | None) -> str | None:
 
 
 def region_name(region: str | None) -> str:
-    return REGION_NAMES.get(region or "", region or "")
+    """The region's name in the current language (its code when it is not one of ours)."""
+    return str(REGION_NAMES.get(region or "", region or ""))
 
 
 def countries_in(regions: list[str] | tuple[str, ...] | set[str]) -> list[str]:

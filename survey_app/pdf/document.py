@@ -101,9 +101,11 @@ class _Builder:
         story += self.findings()
         story += [self.heading(_("How to read this summary"), st.h1, 0)]
         story += [self.p(paragraph, st.body) for paragraph in content.method]
-        story += [PageBreak(), self.heading(_("Answers, question by question"), st.h1, 0)]
+        section: list[Flowable] = [self.heading(_("Answers, question by question"), st.h1, 0)]
+        story.append(PageBreak())
         for number, question in enumerate(results.questions, 1):
-            story += self.question(question, number)
+            # The section's heading goes with its first question: never alone at the foot of a page.
+            story += self.question(question, number, lead=section if number == 1 else [])
         story += self.regions()
         story += self.quotes()
         story += self.appendix()
@@ -151,22 +153,23 @@ class _Builder:
             story.append(layout.para("• " + finding.text, st.finding, st))
         return [*story, Spacer(1, 8 * mm)]
 
-    def question(self, question: QuestionResult, number: int) -> list[Flowable]:
+    def question(self, question: QuestionResult, number: int, lead: list[Flowable] | None = None) -> list[Flowable]:
+        """The question's heading kept with its first chart (or note), then its other figures and notes."""
         st = self.st
         head: list[Flowable] = [
+            *(lead or []),
             self.heading(f"{number}. {question.label}", st.h2, 1),
             self.p(_("n = %(n)s answered", n=question.base), st.small),
         ]
-        body: list[Flowable] = []
-        for figure in question.figures:
-            if figure.kind != "table":
-                body += pdf_figures.flowables(figure, st, BODY_WIDTH)
+        drawn = [pdf_figures.flowables(figure, st, BODY_WIDTH) for figure in question.figures if figure.kind != "table"]
+        first = drawn[0] if drawn else []
+        body: list[Flowable] = [flowable for group in drawn[1:] for flowable in group]
         body += [self.p(note, st.small) for note in question.notes]
         tables = self.content.table_numbers.get(question.code)
         if tables:
             body.append(self.p(ngettext("Data: table %(tables)s in the appendix.", "Data: tables %(tables)s in the "
                                         "appendix.", len(tables), tables=", ".join(map(str, tables))), st.small))
-        return [CondPageBreak(60 * mm), KeepTogether(head + body[:2]), *body[2:], Spacer(1, 6)]
+        return [CondPageBreak(60 * mm), KeepTogether(head + first), *body, Spacer(1, 6)]
 
     def regions(self) -> list[Flowable]:
         crosstab, st = self.content.results.crosstab, self.st

@@ -10,7 +10,7 @@ from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Spacer, Table, TableStyle
 
 from .. import figures
 from . import charts
@@ -42,11 +42,15 @@ def _column_widths(count: int, width: float) -> list[float]:
 
 
 def _chart(figure: figures.Bars | figures.Stacked | figures.Timeline, st: Styles, width: float) -> list[Flowable]:
-    """The chart across the full width, its n and base beneath it, kept together."""
+    """The chart across the full width, its n and base beneath it.
+
+    Not wrapped in a KeepTogether: the report keeps each question's heading with its first chart,
+    and a KeepTogether inside another reads as endless, which would start every question on a new page.
+    """
     parts: list[Flowable] = [Spacer(1, 3), charts.draw(figure, width)]
     if figure.base_text:
         parts += [Spacer(1, 2), pdf_text.paragraph(figure.base_text, st.small, "RTL" if figure.rtl else None)]
-    return [KeepTogether(parts), Spacer(1, 4)]
+    return [*parts, Spacer(1, 4)]
 
 
 def _table(figure: figures.Table, st: Styles, width: float) -> list[Flowable]:

@@ -46,7 +46,7 @@ def dashboard(slug: str):
     results = results_service.summarise(survey, filter_, current_language())
     progress = [] if results.withheld else progress_figures(survey.id, filter_, current_language())
     return render_template("results/dashboard.html", survey=survey, results=results, progress=progress,
-                           choices=results_service.filter_choices(survey), burst_rule=bursts.RULE,
+                           choices=results_service.filter_choices(survey, current_language()), burst_rule=bursts.RULE,
                            image_sizes=SIZES)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import force_locale
 from sqlalchemy import bindparam, select
 
 from ..countries import country_name
@@ -140,8 +141,9 @@ def _rows(survey_id: int, cols: list[Column], questions: list[QuestionView], lab
         for response in page:
             place = places.get(response.country)
             if place is None:
-                place = places[response.country] = (country_name(response.country, lang),
-                                                     region_name(region_of(response.country)))
+                with force_locale(lang):  # region names are translated; the export may be streamed or a CLI's
+                    region = region_name(region_of(response.country))
+                place = places[response.country] = (country_name(response.country, lang), region)
             row: list[Any] = [
                 response.id, response.status,
                 response.submitted_at.date().isoformat() if response.submitted_at else "",

@@ -125,18 +125,18 @@ def _question_sentence(result: QuestionResult, lang: str) -> str | None:
 def _region_sentences(results: SurveyResults, lang: str) -> list[Generated]:
     """Regions whose most common answer differs from everyone's, largest regions first."""
     crosstab = results.crosstab
-    if crosstab is None or not crosstab.rows:
+    if crosstab is None or not crosstab.answers:
         return []
-    overall = max(row[2][-1][0] or 0 for row in crosstab.rows)
-    overall_top = {code for code, _label, cells in crosstab.rows if overall and cells[-1][0] == overall}
+    overall = max(row[2][-1][0] or 0 for row in crosstab.answers)
+    overall_top = {code for code, _label, cells in crosstab.answers if overall and cells[-1][0] == overall}
     found = []
     columns = sorted(enumerate(crosstab.columns), key=lambda pair: -pair[1].base)
     for index, column in columns:
         # Only regions disclosure control shows, never "country not known" or a withheld one.
         if not column.shown or column.code == UNKNOWN_COUNTRY or column.base < results.min_group_size:
             continue
-        best = max(cells[index][0] or 0 for _code, _label, cells in crosstab.rows)
-        top = [(code, label, cells[index][1]) for code, label, cells in crosstab.rows
+        best = max(cells[index][0] or 0 for _code, _label, cells in crosstab.answers)
+        top = [(code, label, cells[index][1]) for code, label, cells in crosstab.answers
                if best and cells[index][0] == best]
         if not top or {code for code, _label, _pct in top} == overall_top:
             continue

@@ -134,10 +134,10 @@ def _region_tops(results: SurveyResults) -> list[RegionTop]:
     for index, column in enumerate(crosstab.columns):
         if not column.shown or column.code == UNKNOWN_COUNTRY:
             continue
-        best = max((cells[index][0] or 0 for _code, _label, cells in crosstab.rows), default=0)
+        best = max((cells[index][0] or 0 for _code, _label, cells in crosstab.answers), default=0)
         if not best:
             continue
-        winners = [(label, cells[index][1]) for _code, label, cells in crosstab.rows if cells[index][0] == best]
+        winners = [(label, cells[index][1]) for _code, label, cells in crosstab.answers if cells[index][0] == best]
         tops.append(RegionTop(column.label, [label for label, _p in winners], winners[0][1], column.base))
     return tops
 

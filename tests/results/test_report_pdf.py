@@ -405,3 +405,13 @@ def test_quotes_print_their_translation_beside_the_original(app, legacy, tmp_pat
     text = "\n".join(_pages(path))
     line = next(line for line in text.splitlines() if "Telegram suits" in line)
     assert "Телеграм" in line  # side by side: the original and its translation on one line
+
+
+def test_questions_follow_one_another_without_a_page_each(pdf_en):
+    """A section heading is never alone on a page, and short questions share pages instead of one a page."""
+    pages = _pages(pdf_en)
+    heading = next(i for i, page in enumerate(pages) if "Answers, question by question" in page)
+    assert "1. In which year" in pages[heading]
+    starts = [i for i, page in enumerate(pages) for line in page.splitlines()
+              if re.match(r"\s*\d{1,2}\. \S", line) and "Table" not in line]
+    assert len(set(starts)) < len(starts)  # at least one page holds two questions

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, select
 
 from ...extensions import db
@@ -169,11 +170,11 @@ def suppress_small_groups(survey: Survey, filter_: ResultFilter, rules: Disclosu
     if (set(filter_.countries) - rules.countries or set(filter_.regions) - rules.regions
             or set(filter_.cohorts) - rules.cohorts or set(filter_.languages) - rules.languages
             or set(filter_.channels) - rules.channels):
-        return (f"Results are not shown for groups with fewer than {minimum} complete responses (or for "
-                "groups whose figures would reveal such a group by subtraction), so that no one can be "
-                "identified from their answers. Choose a wider group.")
+        return _("Results are not shown for groups with fewer than %(num)d complete responses (or for groups "
+                 "whose figures would reveal such a group by subtraction), so that no one can be identified from "
+                 "their answers. Choose a wider group.", num=minimum)
     if n < minimum:
-        return (f"This group has fewer than {minimum} complete responses, so its results are withheld "
-                "to protect the respondents' anonymity. Choose a wider group.")
+        return _("This group has fewer than %(num)d complete responses, so its results are withheld to protect "
+                 "the respondents' anonymity. Choose a wider group.", num=minimum)
     return ""
 

@@ -5,6 +5,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, literal
 
 from ...countries import country_codes, country_name
@@ -13,7 +15,7 @@ from ...regions import REGION_NAMES, countries_in, region_name, region_of
 
 # Channels staff may filter by; responses stored before channels were recorded are in neither.
 CHANNELS = (ResponseChannel.PERSONAL.value, ResponseChannel.OPEN.value)
-CHANNEL_NAMES = {ResponseChannel.PERSONAL.value: "personal link", ResponseChannel.OPEN.value: "open link"}
+CHANNEL_NAMES = {ResponseChannel.PERSONAL.value: _l("personal link"), ResponseChannel.OPEN.value: _l("open link")}
 
 
 @dataclass(frozen=True)
@@ -54,11 +56,11 @@ class ResultFilter:
         if self.regions:
             parts.append(", ".join(region_name(r) for r in self.regions))
         if self.cohorts:
-            parts.append("cohort " + ", ".join(str(c) for c in self.cohorts))
+            parts.append(_("cohort %(years)s", years=", ".join(str(c) for c in self.cohorts)))
         if self.languages:
-            parts.append("language " + ", ".join(self.languages))
+            parts.append(_("language %(codes)s", codes=", ".join(self.languages)))
         if self.channels:
-            parts.append(", ".join(CHANNEL_NAMES[c] for c in self.channels))
+            parts.append(", ".join(str(CHANNEL_NAMES[c]) for c in self.channels))
         return "; ".join(parts)
 
     @property

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from ...countries import country_name
@@ -65,6 +66,13 @@ class CrossTab:
     rows: list[tuple[str, str, list[tuple[int | None, float | None]]]]  # code, label, per column
     total_base: int
     note: str
+    # The "Other – please specify" option: counted in the table, but not an answer to name in a sentence.
+    other_code: str | None = None
+
+    @property
+    def answers(self) -> list[tuple[str, str, list[tuple[int | None, float | None]]]]:
+        """The rows that are answers in their own right (every row but the written-in "Other")."""
+        return [row for row in self.rows if row[0] != self.other_code]
 
 
 @dataclass
@@ -116,7 +124,13 @@ def status_counts(survey_id: int, completed: int, filter_: ResultFilter | None =
 
 def summarise(survey: Survey, filter_: ResultFilter | None = None, lang: str = "en", *,
               from_totals: bool | None = None) -> SurveyResults:
-    """Aggregate every question for the filtered, publishable group.
+    """Aggregate every question for the filtered, publishable group, every text in the language asked."""
+    with force_locale(lang):
+        return _summarise(survey, filter_, lang, from_totals)
+
+
+def _summarise(survey: Survey, filter_: ResultFilter | None, lang: str, from_totals: bool | None) -> SurveyResults:
+    """The summary itself; see summarise().
 
     Without a filter, or with country and region filters, the figures come from the running
     totals (survey_app/services/totals.py), whose size does not grow with the responses; cohort
@@ -146,16 +160,15 @@ def summarise(survey: Survey, filter_: ResultFilter | None = None, lang: str = "
     questions = list(survey_structure(survey).questions.values())
     counted = (tallies.from_totals if from_totals else tallies.by_counting)(survey.id, counted_filter)
     context = SummaryContext(lang=lang, text=lambda texts: survey.text(texts, lang), rules=rules)
-    with force_locale(lang):
-        for question in questions:
-            result = question.kind.summarise(question, counted.get(question.id) or QuestionTally(), context)
-            result.figures = question.kind.figures(result, context)
-            results.questions.append(result)
-        flagged = crosstab_question(questions)
-        if flagged is not None:
-            by_country = (tallies.countries_from_totals if from_totals else tallies.countries_by_counting)(
-                survey.id, flagged.id, counted_filter)
-            results.crosstab = crosstab(survey, flagged, by_country, lang)
+    for question in questions:
+        result = question.kind.summarise(question, counted.get(question.id) or QuestionTally(), context)
+        result.figures = question.kind.figures(result, context)
+        results.questions.append(result)
+    flagged = crosstab_question(questions)
+    if flagged is not None:
+        by_country = (tallies.countries_from_totals if from_totals else tallies.countries_by_counting)(
+            survey.id, flagged.id, counted_filter)
+        results.crosstab = crosstab(survey, flagged, by_country, lang)
     return results
 
 
@@ -196,7 +209,7 @@ def crosstab(survey: Survey, question: QuestionView, by_country: tallies.Country
     for code in [*REGION_NAMES, UNKNOWN_COUNTRY]:
         if code not in cells:
             continue
-        label = "Country not known" if code == UNKNOWN_COUNTRY else region_name(code)
+        label = _("Country not known") if code == UNKNOWN_COUNTRY else region_name(code)
         columns.append(CrossTabColumn(code, label, bases[code], code not in withheld))
     # Withheld columns hold 0 or at least `minimum` responses together (complementary suppression),
     # so the total minus the shown columns never isolates a small group.
@@ -209,21 +222,25 @@ def crosstab(survey: Survey, question: QuestionView, by_country: tallies.Country
             per_column.append((n, percent(n, column.base)) if column.shown else (None, None))
         n_total = sum(cells[c.code].get(option.code, 0) for c in columns)  # every column, shown or not
         per_column.append((n_total, percent(n_total, total)))
-        table_rows.append((option.code, survey.text(option.label, lang), per_column))
+        label = _("Other answers (written in)") if option.is_other else survey.text(option.label, lang)
+        table_rows.append((option.code, label, per_column))
     table_rows.sort(key=lambda r: -(r[2][-1][0] or 0))
-    note = (f"Percentages are of each region's respondents who answered. Regions with fewer than {minimum} "
-            "respondents are withheld; when only one would be, the next smallest is withheld too, so that "
-            "no region's figures can be worked out by subtracting the others from the total.")
-    return CrossTab(question.code, survey.text(question.label, lang), columns, table_rows, total, note)
+    note = _("Percentages are of each region's respondents who answered. Regions with fewer than %(num)d "
+             "respondents are withheld; when only one would be, the next smallest is withheld too, so that no "
+             "region's figures can be worked out by subtracting the others from the total.", num=minimum)
+    other = question.other_option
+    return CrossTab(question.code, survey.text(question.label, lang), columns, table_rows, total, note,
+                    other.code if other is not None else None)
 
 
-def filter_choices(survey: Survey) -> dict[str, list[tuple[str, str]]]:
-    """Values staff may filter by: only publishable groups, and never with their counts."""
+def filter_choices(survey: Survey, lang: str = "en") -> dict[str, list[tuple[str, str]]]:
+    """Values staff may filter by, named in their language: only publishable groups, never with their counts."""
     rules: Disclosure = disclosure_rules(survey)
-    return {
-        "countries": sorted(((c, country_name(c)) for c in rules.countries), key=lambda pair: pair[1]),
-        "regions": [(code, name) for code, name in REGION_NAMES.items() if code in rules.regions],
-        "cohorts": [(str(c), str(c)) for c in sorted(rules.cohorts)],
-        "languages": [(lang, lang) for lang in sorted(rules.languages)],
-        "channels": [(channel, CHANNEL_NAMES[channel]) for channel in CHANNELS if channel in rules.channels],
-    }
+    with force_locale(lang):
+        return {
+            "countries": sorted(((c, country_name(c, lang)) for c in rules.countries), key=lambda pair: pair[1]),
+            "regions": [(code, str(name)) for code, name in REGION_NAMES.items() if code in rules.regions],
+            "cohorts": [(str(c), str(c)) for c in sorted(rules.cohorts)],
+            "languages": [(code, code) for code in sorted(rules.languages)],
+            "channels": [(channel, str(CHANNEL_NAMES[channel])) for channel in CHANNELS if channel in rules.channels],
+        }
