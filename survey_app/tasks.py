@@ -48,9 +48,17 @@ def send_sign_in_alert(user_id: int, failures: int) -> None:
         sign_in_alerts.send_alert(user_id, failures)
 
 
+@huey.task(retries=3, retry_delay=60)
+def send_test_message(survey_id: int, user_id: int, kind: str, language: str, link: str) -> None:
+    """E-mail a staff member the test they asked for; a temporary mail failure raises, so Huey tries again."""
+    with _app().app_context():
+        invitations.deliver_test(survey_id, user_id, kind, language, link)
+
+
 # What survey_app.jobs.after_commit() may ask for, by name.
 QUEUED_AFTER_COMMIT: dict[str, Callable[..., Any]] = {
     "send_batch": send_batch,
+    "send_test_message": send_test_message,
     "alert_failed_sign_ins": alert_failed_sign_ins,
     "send_sign_in_alert": send_sign_in_alert,
 }

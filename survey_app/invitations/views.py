@@ -1,14 +1,15 @@
 """Staff invitations pages: texts and preview, send and remind, batch progress, outbox, one person."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
-from forms.invitations import InvitationTextsForm, ScheduleForm, SendForm
+from forms.invitations import InvitationTextsForm, ScheduleForm, SendForm, SendTestForm
 from forms.participants import ConfirmForm
 
-from ..i18n import LANGUAGE_NAMES
+from ..i18n import LANGUAGE_NAMES, text_direction
 from ..lookups import participant_or_gone
 from ..lookups import survey_or_404 as _survey
 from ..models import DeliveryKind, Survey
@@ -32,23 +33,63 @@ def index(slug: str):
         to_remind=invitation_service.count_recipients(survey, DeliveryKind.REMINDER.value))
 
 
+def _text_language(survey: Survey, asked: str | None) -> str:
+    """The language whose texts are being edited: ?text_lang= (never ?lang=, which is the interface's)."""
+    language = asked or survey.base_language
+    if language not in invitation_service.survey_languages(survey):
+        abort(404)
+    return language
+
+
+def _texts_page(survey: Survey, language: str, form: InvitationTextsForm, test_form: SendTestForm):
+    languages = invitation_service.survey_languages(survey)
+    test_form.language.choices = [SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in languages]
+    if test_form.language.data not in languages:
+        test_form.language.data = language
+    return render_template(
+        "invitations/texts.html", survey=survey, form=form, test_form=test_form, lang=language,
+        languages=languages, language_names=LANGUAGE_NAMES, field_dir=text_direction(language),
+        base_dir=text_direction(survey.base_language),
+        texts=invitation_service.editable_texts(survey, language), states=invitation_service.text_states(survey),
+        previews={kind: invitation_service.preview(survey, kind, language) for kind in ("invitation", "reminder")})
+
+
 @bp.route("/texts", methods=["GET", "POST"])
 def texts(slug: str):
     survey = _survey(slug)
-    languages = survey.languages or [survey.base_language]
-    lang = request.args.get("lang", survey.base_language)
-    if lang not in languages:
-        abort(404)
-    stored = (survey.invitation_texts or {}).get(lang, {})
-    form = InvitationTextsForm(data=stored)
+    language = _text_language(survey, request.args.get("text_lang"))
+    current = invitation_service.editable_texts(survey, language)
+    form = InvitationTextsForm(data={key: item.text for key, item in current.items()})
     if form.validate_on_submit():
-        invitation_service.save_texts(survey, lang, {key: getattr(form, key).data or "" for key in
-                                                     invitation_service.TEXT_KEYS}, actor=current_user)
-        flash(_("Invitation texts saved. Check the preview below."), "success")
-        return redirect(url_for(".texts", slug=slug, lang=lang))
-    previews = {kind: invitation_service.preview(survey, kind, lang) for kind in ("invitation", "reminder")}
-    return render_template("invitations/texts.html", survey=survey, form=form, lang=lang, languages=languages,
-                           language_names=LANGUAGE_NAMES, previews=previews)
+        changed = invitation_service.save_texts(
+            survey, language, {key: getattr(form, key).data or "" for key in invitation_service.TEXT_KEYS},
+            reviewed=form.reviewed.data or [], actor=current_user)
+        if changed:
+            flash(_("The %(language)s texts are saved. Check the preview below.",
+                    language=LANGUAGE_NAMES.get(language, language)), "success")
+        else:
+            flash(_("Nothing changed."), "success")
+        return redirect(url_for(".texts", slug=slug, text_lang=language) + "#preview")
+    return _texts_page(survey, language, form, SendTestForm())
+
+
+@bp.route("/texts/test", methods=["POST"])
+def send_test(slug: str):
+    """Send the chosen message to the signed-in staff member: a test, never in the ledger."""
+    survey = _survey(slug)
+    test_form = SendTestForm()
+    test_form.language.choices = [SelectChoice(code) for code in invitation_service.survey_languages(survey)]
+    if not test_form.validate_on_submit():
+        language = _text_language(survey, request.args.get("text_lang"))
+        current = invitation_service.editable_texts(survey, language)
+        form = InvitationTextsForm(formdata=None, data={key: item.text for key, item in current.items()})
+        return _texts_page(survey, language, form, test_form), 400
+    language = test_form.language.data
+    link = current_app.config["BASE_URL"] + url_for("staff.survey", slug=slug)
+    invitation_service.send_test(survey, test_form.kind.data, language, link, actor=current_user)
+    flash(_("A test of this message in %(language)s is on its way to %(email)s.",
+            language=LANGUAGE_NAMES.get(language, language), email=current_user.email), "success")
+    return redirect(url_for(".texts", slug=slug, text_lang=language))
 
 
 def _confirm_send(survey: Survey, kind: str):
@@ -160,11 +201,15 @@ def outbox(slug: str):
 @bp.route("/outbox/<name>")
 def outbox_message(slug: str, name: str):
     survey = _survey(slug)
-    data = mail_outbox.read_outbox(survey.id, name)
-    if data is None:
-        abort(404)
     if request.args.get("download"):
+        data = mail_outbox.read_outbox(survey.id, name)
+        if data is None:
+            abort(404)
         return Response(data, mimetype="message/rfc822",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    return render_template("invitations/outbox_message.html", survey=survey, name=name,
-                           content=data.decode("utf-8", "replace"))
+    message = mail_outbox.read_message(survey.id, name)
+    if message is None:
+        abort(404)
+    language = message.language if message.language in LANGUAGE_NAMES else ""
+    return render_template("invitations/outbox_message.html", survey=survey, name=name, message=message,
+                           message_lang=language, message_dir=text_direction(language) if language else "")

@@ -126,12 +126,12 @@ def test_one_click_unsubscribe_needs_no_csrf_but_get_changes_nothing(app, smtp, 
 
 
 def test_texts_are_edited_per_language_and_previewed_escaped(app, staff_client, survey_id):
-    page = staff_client.get(f"{BASE}/invitations/texts?lang=fr")
-    response = staff_client.post(f"{BASE}/invitations/texts?lang=fr", data={
+    page = staff_client.get(f"{BASE}/invitations/texts?text_lang=fr")
+    response = staff_client.post(f"{BASE}/invitations/texts?text_lang=fr", data={
         "csrf_token": csrf_from(page.data), "subject": "Invitation : {survey_title}",
         "opening": "Bonjour {name} <b>{{ config.SECRET_KEY }}</b>", "reminder_subject": "", "reminder_opening": ""})
     assert response.status_code == 302
-    html = staff_client.get(f"{BASE}/invitations/texts?lang=fr").get_data(as_text=True)
+    html = staff_client.get(f"{BASE}/invitations/texts?text_lang=fr").get_data(as_text=True)
     assert "Bonjour Ada Example &lt;b&gt;{{ config.SECRET_KEY }}&lt;/b&gt;" in html
     assert app.config["SECRET_KEY"] not in html
     assert "Invitation : Enquête de l’ITP" in html  # the French title fills {survey_title}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, exists, func, literal, or_, select, update
+from sqlalchemy import Select, and_, exists, func, literal, or_, select, update
 
 from ... import jobs
 from ...extensions import db
@@ -33,9 +33,11 @@ def _eligible(survey: Survey, kind: str, round_: int, scheduled: bool = False,
     query = (select(Participant.id).join(Invitation, Invitation.participant_id == Participant.id)
              .where(Participant.survey_id == survey.id, Participant.opted_out_at.is_(None), ~has_row))
     if kind == DeliveryKind.REMINDER.value:
+        # "Uncertain" (the connection dropped after the hand-over) may well have arrived, or not: a
+        # reminder is a new message, perhaps their only link, so they are reminded like the rest.
         invited = exists().where(Delivery.participant_id == Participant.id,
                                  Delivery.kind == DeliveryKind.INVITATION.value,
-                                 Delivery.state == DeliveryState.SENT.value)
+                                 Delivery.state.in_((DeliveryState.SENT.value, DeliveryState.UNCERTAIN.value)))
         failed = exists().where(Delivery.participant_id == Participant.id,
                                 Delivery.state == DeliveryState.FAILED.value)
         query = query.where(invited, ~failed, Invitation.completed_at.is_(None),
@@ -47,8 +49,12 @@ def _eligible(survey: Survey, kind: str, round_: int, scheduled: bool = False,
                                 Delivery.kind == DeliveryKind.REMINDER.value,
                                 Delivery.state != DeliveryState.CANCELLED.value)
                          .correlate(Participant).scalar_subquery())
+            since = now - timedelta(days=survey.reminder_min_days)
+            # An uncertain message has no sent_at: it counts from when it was handed over.
             recent = exists().where(Delivery.participant_id == Participant.id,
-                                    or_(Delivery.sent_at > now - timedelta(days=survey.reminder_min_days),
+                                    or_(Delivery.sent_at > since,
+                                        and_(Delivery.state == DeliveryState.UNCERTAIN.value,
+                                             Delivery.updated_at > since),
                                         Delivery.state.in_(ACTIVE_STATES)))
             query = query.where(reminders < survey.reminder_max_count, ~recent)
     return query

@@ -19,6 +19,13 @@ _NAME = "QQnameQQ"
 _LINK = "QQlinkQQ"
 _OPTOUT = "QQoptoutQQ"
 _ADDRESS_SPECIALS = re.compile(r'[<>@:;,"\\()\[\]]')
+# Unicode bidi controls: an isolate keeps a name or title typed in another script from reordering
+# the sentence around it, and a right-to-left mark starts a plain-text paragraph right to left
+# whatever its first word is (mail programs pick each paragraph's direction from its first letter).
+FIRST_STRONG_ISOLATE = "\u2068"
+POP_DIRECTIONAL_ISOLATE = "\u2069"
+RIGHT_TO_LEFT_MARK = "\u200f"
+TEST_HEADER = "X-ITP-Test"
 _UNSAFE_HEADER_CHARS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 
 
@@ -47,6 +54,14 @@ def sender_address() -> str:
     return parseaddr(sender)[1]
 
 
+def sender_display() -> str:
+    """MAIL_DEFAULT_SENDER as a From line reads: "Name <address>"."""
+    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or ""
+    if isinstance(sender, (tuple, list)):
+        return f"{sender[0]} <{sender[1]}>"
+    return str(sender)
+
+
 def new_message_id() -> str:
     """A Message-ID in the sender's domain (ours, so the ledger can store it before sending)."""
     return make_msgid(domain=sender_address().rpartition("@")[2] or "localhost")
@@ -69,6 +84,27 @@ def fill(text: str, name: str, survey_title: str) -> str:
     return text.replace("{survey_title}", survey_title).replace("{name}", name)
 
 
+def isolate(text: str, direction: str) -> str:
+    """Wrap text inserted into a right-to-left sentence in a bidi isolate (unchanged left to right)."""
+    return f"{FIRST_STRONG_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}" if direction == "rtl" else text
+
+
+def right_to_left_paragraphs(text: str) -> str:
+    """Start each line of a right-to-left plain-text part with a right-to-left mark, links excepted.
+
+    Plain text carries no dir attribute: a mail program sets each paragraph's direction from its
+    first strong letter, so a line opening with a Latin name or word would run left to right and
+    put its closing punctuation at the wrong end. Links stay as they are, left to right.
+    """
+    lines = []
+    for line in text.split("\n"):
+        bare = line.strip()
+        if bare and bare != "--" and bare not in (_LINK, _OPTOUT) and not bare.startswith(("http://", "https://")):
+            line = RIGHT_TO_LEFT_MARK + line
+        lines.append(line)
+    return "\n".join(lines)
+
+
 @dataclass(frozen=True)
 class RenderedTemplate:
     """A message body rendered once per language with placeholders for the personal parts."""
@@ -76,6 +112,11 @@ class RenderedTemplate:
     subject: str
     text: str
     html: str
+    language: str = "en"
+
+    @property
+    def direction(self) -> str:
+        return text_direction(self.language)
 
     def personalise(self, name: str, link: str, optout_link: str) -> tuple[str, str, str]:
         clean = header_safe(name)
@@ -90,35 +131,47 @@ class RenderedTemplate:
 def render_template_for(kind: str, language: str, survey_title: str, texts: dict[str, str],
                         closes_at_text: str = "") -> RenderedTemplate:
     """Render the .txt and .html pair of one kind in one language, with placeholders left in."""
+    direction = text_direction(language)
+    name, title = isolate(_NAME, direction), isolate(survey_title, direction)
     with force_locale(language):
         defaults = default_texts(kind)
         subject = texts.get("subject") or defaults["subject"]
         opening = texts.get("opening") or defaults["opening"]
         context = {
-            "name": _NAME, "link": _LINK, "optout_link": _OPTOUT, "survey_title": survey_title,
-            "opening": fill(opening, _NAME, survey_title), "lang": language,
-            "dir": text_direction(language), "closes_at": closes_at_text, "kind": kind,
+            "name": name, "link": _LINK, "optout_link": _OPTOUT, "survey_title": title,
+            "opening": fill(opening, name, title), "lang": language,
+            "dir": direction, "closes_at": closes_at_text, "kind": kind,
         }
         text = render_template(f"email/{kind}.txt", **context)
         html = render_template(f"email/{kind}.html", **context)
-    return RenderedTemplate(subject=fill(subject, _NAME, survey_title), text=text, html=html)
+    if direction == "rtl":
+        text = right_to_left_paragraphs(text)
+    return RenderedTemplate(subject=fill(subject, name, title), text=text, html=html, language=language)
 
 
 def build_message(rendered: RenderedTemplate, name: str, email: str, link: str, optout_link: str,
-                  message_id: str) -> Message:
-    """Make the multipart message with our Message-ID and RFC 8058 one-click unsubscribe headers."""
+                  message_id: str, test: bool = False) -> Message:
+    """Make the multipart message with our Message-ID and RFC 8058 one-click unsubscribe headers.
+
+    test: a staff member's test of the message, sent to themselves: the subject says so in the
+    message's language, a header marks it, and it offers no one-click opt-out (there is no fellow).
+    """
     subject, text, html = rendered.personalise(name, link, optout_link)
+    headers = {"Auto-Submitted": "auto-generated", "Content-Language": rendered.language}
+    if test:
+        with force_locale(rendered.language):
+            subject = _("[Test] %(subject)s", subject=subject)
+        headers[TEST_HEADER] = "yes"
+    else:
+        headers.update({"List-Unsubscribe": f"<{optout_link}/one-click>",
+                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
     message = Message(
         subject=subject,
         recipients=[address(name, email)],
         body=text,
         html=html,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
-        extra_headers={
-            "List-Unsubscribe": f"<{optout_link}/one-click>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Auto-Submitted": "auto-generated",
-        },
+        extra_headers=headers,
     )
     message.msgId = message_id
     return message

@@ -7,7 +7,8 @@ import tempfile
 from collections.abc import Collection
 from dataclasses import dataclass
 from email import policy
-from email.parser import BytesHeaderParser
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser, BytesParser
 from email.utils import getaddresses
 from pathlib import Path
 
@@ -15,15 +16,22 @@ from flask import current_app
 from flask_mail import Message
 
 from .. import paging
+from .messages import TEST_HEADER
 from .transport import Outcome, SendResult
 
-OUTBOX_NAME_RE = re.compile(r"^s(\d+)-d(\d+)-a(\d+)\.eml$")
+# s<survey>-d<delivery>-a<attempt>.eml for a ledger row's message, s<survey>-t<staff>-<ns>.eml for a test.
+OUTBOX_NAME_RE = re.compile(r"^s(\d+)-(?:d(\d+)-a\d+|t\d+-\d+)\.eml$")
 _REFERENCE_RE = re.compile(r"^[A-Za-z0-9-]+$")
 
 
 def invitation_reference(survey_id: int, delivery_id: int, attempt: int) -> str:
     """The outbox name of one attempt at a ledger row's message (what OUTBOX_NAME_RE reads back)."""
     return f"s{survey_id}-d{delivery_id}-a{attempt}"
+
+
+def staff_test_reference(survey_id: int, user_id: int, stamp: int) -> str:
+    """The outbox name of a staff member's test message (no ledger row: no delivery id)."""
+    return f"s{survey_id}-t{user_id}-{stamp}"
 
 
 def _outbox_path() -> Path:
@@ -67,7 +75,7 @@ class OutboxTransport:
 @dataclass(frozen=True)
 class OutboxFile:
     name: str
-    delivery_id: int
+    delivery_id: int | None  # None for a staff member's test message
     size: int
     modified: float
 
@@ -85,7 +93,8 @@ def list_outbox(survey_id: int) -> list[OutboxFile]:
                 stat = entry.stat()
             except FileNotFoundError:  # deleted meanwhile (an erasure in another request)
                 continue
-            files.append(OutboxFile(entry.name, int(match.group(2)), stat.st_size, stat.st_mtime))
+            delivery = int(match.group(2)) if match.group(2) else None
+            files.append(OutboxFile(entry.name, delivery, stat.st_size, stat.st_mtime))
     files.sort(key=lambda f: (f.modified, f.name), reverse=True)
     return files
 
@@ -97,6 +106,11 @@ class OutboxEntry:
     file: OutboxFile
     to: str
     subject: str
+    date: str = ""
+
+    @property
+    def test(self) -> bool:
+        return self.file.delivery_id is None
 
 
 @dataclass(frozen=True)
@@ -119,10 +133,10 @@ def outbox_page(survey_id: int, page: int = 1, per_page: int = 50) -> OutboxPage
         try:
             with (directory / entry.name).open("rb") as handle:
                 headers = parser.parse(handle)
-            to, subject = str(headers.get("To", "")), str(headers.get("Subject", ""))
+            to, subject, date = (str(headers.get(name, "")) for name in ("To", "Subject", "Date"))
         except (OSError, ValueError):  # removed meanwhile (erasure), or not a readable message
-            to, subject = "", ""
-        entries.append(OutboxEntry(entry, to, subject))
+            to, subject, date = "", "", ""
+        entries.append(OutboxEntry(entry, to, subject, date))
     return OutboxPage(entries, len(files), page, pages)
 
 
@@ -133,6 +147,45 @@ def read_outbox(survey_id: int, name: str) -> bytes | None:
         return None
     path = _outbox_path() / name
     return path.read_bytes() if path.is_file() else None
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """One outbox message as its reader sees it: headers decoded, both parts as text."""
+
+    name: str
+    subject: str
+    sender: str
+    to: str
+    date: str
+    language: str
+    text: str
+    html: str
+    test: bool
+
+
+def _part(message: EmailMessage, subtype: str) -> str:
+    part = message.get_body(preferencelist=(subtype,))
+    if part is None or part.get_content_subtype() != subtype:
+        return ""
+    try:
+        return str(part.get_content())
+    except (LookupError, ValueError):  # an unknown charset: show what can be read
+        payload = part.get_payload(decode=True)
+        return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+
+
+def read_message(survey_id: int, name: str) -> OutboxMessage | None:
+    """Read one outbox file of this survey for display; None when it is not one of ours."""
+    data = read_outbox(survey_id, name)
+    if data is None:
+        return None
+    message = BytesParser(policy=policy.default).parsebytes(data)
+    assert isinstance(message, EmailMessage)  # policy.default builds EmailMessage objects
+    subject, sender, to, date, language = (str(message.get(key, "")) for key in
+                                           ("Subject", "From", "To", "Date", "Content-Language"))
+    return OutboxMessage(name=name, subject=subject, sender=sender, to=to, date=date, language=language,
+                         text=_part(message, "plain"), html=_part(message, "html"), test=bool(message.get(TEST_HEADER)))
 
 
 def _recipients(path: Path) -> set[str]:
