@@ -22,10 +22,12 @@ translations: $(STAMP)
 	@if ls survey_app/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 		$(BIN)/pybabel compile -f -d survey_app/translations >/dev/null; fi
 
+# Links in e-mails (sent by the worker) and on pages follow the port served on, unless BASE_URL is set.
+run: export BASE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo setup
-	@echo "Starting the background worker and the web server on http://127.0.0.1:$(PORT)/"
+	@echo "Starting the background worker and the web server on http://127.0.0.1:$(PORT)/ (links: $$BASE_URL)"
 	@$(BIN)/huey_consumer survey_app.worker.huey --workers 2 --logfile instance/worker.log & \
 	  WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
 	  $(BIN)/flask run --host 127.0.0.1 --port $(PORT)

@@ -5,6 +5,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
@@ -37,6 +38,30 @@ def _dev_secret_key(instance_dir: Path) -> str:
     return key
 
 
+def _local_base_url() -> str:
+    """BASE_URL, else the address `make run` serves on: http://127.0.0.1:PORT (5000 by default)."""
+    base_url = (os.environ.get("BASE_URL") or "").strip()
+    if base_url:
+        return base_url.rstrip("/")
+    port = (os.environ.get("PORT") or "").strip() or "5000"
+    if not port.isdigit():
+        raise RuntimeError(f"PORT must be a port number, not {port!r}")
+    return f"http://127.0.0.1:{int(port)}"
+
+
+def _production_base_url() -> str:
+    """The public https:// address every e-mailed link starts with; refuse to start without one."""
+    base_url = (os.environ.get("BASE_URL") or "").strip().rstrip("/")
+    if not base_url:
+        raise RuntimeError("BASE_URL must be set in production to the service's public https:// address "
+                           "(for example BASE_URL=https://surveys.example.org): every e-mailed link starts with it")
+    parts = urlsplit(base_url)
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment or "@" in parts.netloc:
+        raise RuntimeError(f"BASE_URL must be the service's public https:// address in production, not {base_url!r} "
+                           "(for example BASE_URL=https://surveys.example.org)")
+    return base_url
+
+
 def _database_url(default: str) -> str:
     url = os.environ.get("DATABASE_URL", default)
     # Heroku-style URLs name the driver "postgres"; SQLAlchemy wants psycopg 3.
@@ -55,7 +80,9 @@ class Config:
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI = ""
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
-    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    # Where e-mailed links and the links shown on pages point. Locally it follows PORT, as `make run`
+    # does; production requires an https:// BASE_URL (ProductionConfig).
+    BASE_URL = "http://127.0.0.1:5000"
     LANGUAGES = LANGUAGES
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "survey_app" / "translations")
@@ -122,6 +149,7 @@ class DevelopmentConfig(Config):
     ENV_NAME = "development"
 
     def __init__(self) -> None:
+        self.BASE_URL = _local_base_url()
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or _dev_secret_key(INSTANCE_DIR)
         self.SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'survey_app.db'}")
 
@@ -155,6 +183,7 @@ class ProductionConfig(Config):
             raise RuntimeError("SECRET_KEY must be set (32+ characters) in production")
         if "DATABASE_URL" not in os.environ:
             raise RuntimeError("DATABASE_URL must be set in production")
+        self.BASE_URL = _production_base_url()
         self.SECRET_KEY = secret
         self.SQLALCHEMY_DATABASE_URI = _database_url(os.environ["DATABASE_URL"])
         # hide_parameters: a failed query's error message must not carry answers or e-mails into logs.

@@ -19,15 +19,35 @@ from .servers import closed_port, gunicorn
 GOOD_SECRET = "production-secret-key-for-tests-0123456789"
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL"])
-def test_production_refuses_to_start_without_secret_or_database(monkeypatch, missing):
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "BASE_URL"])
+def test_production_refuses_to_start_without_secret_database_or_base_url(monkeypatch, missing):
     monkeypatch.setenv("SECRET_KEY", GOOD_SECRET)
     monkeypatch.setenv("DATABASE_URL", "postgresql://survey@127.0.0.1/survey")
+    monkeypatch.setenv("BASE_URL", "https://surveys.example.org")
     monkeypatch.delenv(missing)
     with pytest.raises(RuntimeError, match=missing):
         load_config("production")
     with pytest.raises(RuntimeError, match=missing):
         create_app("production")
+
+
+@pytest.mark.parametrize("base_url", ["http://surveys.example.org", "surveys.example.org", "https://",
+                                      "ftp://surveys.example.org", "https://surveys.example.org/?x=1", "  "])
+def test_production_refuses_a_base_url_that_is_not_a_public_https_address(monkeypatch, base_url):
+    """Links e-mailed from production must be https:// to a host: the message names what to set."""
+    monkeypatch.setenv("SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://survey@127.0.0.1/survey")
+    monkeypatch.setenv("BASE_URL", base_url)
+    with pytest.raises(RuntimeError, match=r"BASE_URL must .*https://.*BASE_URL=https://surveys\.example\.org"):
+        load_config("production")
+
+
+def test_production_takes_its_https_base_url(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://survey@127.0.0.1/survey")
+    monkeypatch.setenv("BASE_URL", "https://surveys.example.org/")
+    monkeypatch.setenv("PORT", "8000")  # a local port never leaks into production links
+    assert load_config("production").BASE_URL == "https://surveys.example.org"
 
 
 def test_production_refuses_a_short_secret(monkeypatch):
@@ -39,6 +59,7 @@ def test_production_refuses_a_short_secret(monkeypatch):
 
 def test_production_config_reads_database_and_secures_cookies(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("BASE_URL", "https://surveys.example.org")
     monkeypatch.setenv("DATABASE_URL", "postgres://survey@127.0.0.1/survey")
     config = load_config("production")
     assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://survey@127.0.0.1/survey"

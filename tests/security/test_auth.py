@@ -74,6 +74,7 @@ def production_app(tmp_path, monkeypatch):
     """An app built from ProductionConfig itself (secrets from the environment)."""
     monkeypatch.setenv("SECRET_KEY", "p" * 40 + "-production-secret")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
+    monkeypatch.setenv("BASE_URL", "https://surveys.example.org")
     app = create_app({"CONFIG": ProductionConfig, "INSTANCE_PATH": str(tmp_path / "instance"),
                       "HUEY_SQLITE_PATH": str(tmp_path / "huey.db"), "RATELIMIT_STORAGE_URI": "memory://",
                       "MAIL_OUTBOX_DIR": str(tmp_path / "outbox")})

@@ -79,6 +79,7 @@ def test_redirects_carry_the_headers_too(app, client):
 
 def _prod_app(tmp_path, monkeypatch, **overrides):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
+    monkeypatch.setenv("BASE_URL", "https://surveys.example.org")
     config = {"CONFIG": ProductionConfig, "INSTANCE_PATH": str(tmp_path / "instance"),
               "HUEY_SQLITE_PATH": str(tmp_path / "huey.db"), "RATELIMIT_STORAGE_URI": "memory://"}
     config.update(overrides)
