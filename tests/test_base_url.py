@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from config import DevelopmentConfig
 from survey_app import create_app
 from survey_app.extensions import db

@@ -179,8 +179,9 @@ def test_the_editor_shows_each_languages_current_text_and_its_state(app, staff_c
     with app.app_context():
         texts = db.session.get(Survey, survey_id).invitation_texts
         assert "ar" not in texts and texts["en"]["subject"]["text"] == "A new English subject: {survey_title}"
-        actions = db.session.execute(select(AuditEvent.detail).where(AuditEvent.action == "invitations.texts")).scalars()
-        assert [d["language"] for d in actions] == ["ar", "en", "en", "ar", "ar"]
+        details = db.session.execute(select(AuditEvent.detail)
+                                     .where(AuditEvent.action == "invitations.texts")).scalars()
+        assert [d["language"] for d in details] == ["ar", "en", "en", "ar", "ar"]
 
 
 def test_a_language_outside_the_survey_is_not_found_and_lang_is_left_to_the_interface(staff_client, survey_id):
