@@ -248,7 +248,8 @@ def test_emails_escape_names_and_refuse_header_injection(app, make_survey):
     with app.app_context():
         survey = db.session.get(Survey, survey_id)
         for hostile in CORPUS:
-            subject, text, html = invitations.preview(survey, "invitation", "en", name=hostile)
+            shown = invitations.preview(survey, "invitation", "en", name=hostile)
+            subject, text, html = shown.subject, shown.text, shown.html
             assert "\r" not in subject and "\n" not in subject
             _check_page(html, f"e-mail html for {hostile!r}")
             assert EVALUATED not in text
