@@ -324,3 +324,19 @@ class TestOutboxRendered:
         assert download.mimetype == "message/rfc822" and b"X-ITP-Test: yes" in download.data
         with app.app_context():
             assert db.session.execute(select(func.count(Delivery.id))).scalar_one() == 1  # the fellow's only
+
+
+def test_texts_saved_before_languages_were_separate_stay_in_their_own_language(app, survey_id):
+    """Earlier versions stored plain strings; English ones no longer leak into other languages."""
+    with app.app_context():
+        survey = db.session.get(Survey, survey_id)
+        survey.invitation_texts = {"en": {"subject": "Old English subject", "opening": ""}}
+        db.session.commit()
+        english = invitation_service.editable_texts(survey, "en")
+        assert english["subject"].text == "Old English subject" and english["subject"].state == "customised"
+        assert english["opening"].state == "default"
+        arabic = invitation_service.editable_texts(survey, "ar")
+        assert arabic["subject"].state == "default" and arabic["subject"].text == "دعوتك: {survey_title}"
+        rendered = invitation_service.renderer(survey, "invitation")("ar")
+        assert "Old English subject" not in rendered.subject + rendered.text + rendered.html
+        assert invitation_service.renderer(survey, "invitation")("en").subject == "Old English subject"
