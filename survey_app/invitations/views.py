@@ -89,6 +89,8 @@ def send_test(slug: str):
     invitation_service.send_test(survey, test_form.kind.data, language, link, actor=current_user)
     flash(_("A test of this message in %(language)s is on its way to %(email)s.",
             language=LANGUAGE_NAMES.get(language, language), email=current_user.email), "success")
+    if not current_app.config.get("MAIL_SERVER"):
+        flash(_("No mail server is configured: the test is written to the outbox as an .eml file."), "success")
     return redirect(url_for(".texts", slug=slug, text_lang=language))
 
 

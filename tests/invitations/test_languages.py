@@ -302,6 +302,7 @@ class TestOutboxRendered:
         staff_client.post(f"{BASE}/invitations/texts/test?text_lang=fr", data={
             "csrf_token": csrf_from(page.data), "kind": "invitation", "language": "fr"})
         listing = staff_client.get(f"{BASE}/invitations/outbox").get_data(as_text=True)
+        assert "the test is written to the outbox as an .eml file" in listing  # said once, where it went
         invitation = re.search(r">(s\d+-d\d+-a\d+\.eml)</a></th>", listing).group(1)
         test = re.search(r">(s\d+-t\d+-\d+\.eml)</a></th>", listing).group(1)
         assert re.search(r'<strong class="tag tag-warning">Test</strong> \[Test\] Votre invitation', listing)
