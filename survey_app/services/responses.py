@@ -55,6 +55,7 @@ class ResponseRef:
     status: str
     last_section: int
     started_at: datetime
+    is_test: bool = False  # a staff preview (services/test_responses.py)
 
 
 @dataclass
@@ -75,11 +76,17 @@ class RespondentLink:
             return True
         return self.invitation is not None and self.invitation.completed_at is not None
 
+    @property
+    def is_test(self) -> bool:
+        """A staff preview: staff only, any survey state, required questions may be skipped."""
+        return self.response is not None and self.response.is_test
+
 
 # Core statements on the tables: the journey reads a few columns as plain values, not ORM objects.
 _responses, _answers, _invitations = Response.__table__, Answer.__table__, Invitation.__table__
 _surveys, _participants = Survey.__table__, Participant.__table__
-_RESPONSE_COLUMNS = (_responses.c.id, _responses.c.status, _responses.c.last_section, _responses.c.started_at)
+_RESPONSE_COLUMNS = (_responses.c.id, _responses.c.status, _responses.c.last_section, _responses.c.started_at,
+                     _responses.c.is_test)
 _INVITATION_COLUMNS = (_invitations.c.id, _invitations.c.opened_at, _invitations.c.completed_at,
                        _participants.c.language, _participants.c.country, _participants.c.cohort)
 _PERSONAL_LINK = (
@@ -104,8 +111,8 @@ _ALL_ANSWERS = (
 
 
 def _response_ref(row: Any, offset: int = 0) -> ResponseRef | None:
-    rid, status, last_section, started_at = row[offset:offset + 4]
-    return None if rid is None else ResponseRef(rid, status, last_section, started_at)
+    rid, status, last_section, started_at, is_test = row[offset:offset + len(_RESPONSE_COLUMNS)]
+    return None if rid is None else ResponseRef(rid, status, last_section, started_at, bool(is_test))
 
 
 def find_link(kind: str, token: str, with_answers: bool = False) -> RespondentLink | None:

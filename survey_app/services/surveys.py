@@ -394,7 +394,7 @@ def survey_counts(survey_id: int) -> SurveyCounts:
     by_status = dict(
         db.session.execute(
             select(Response.status, func.count(Response.id))
-            .where(Response.survey_id == survey_id)
+            .where(Response.survey_id == survey_id, Response.is_test.is_(False))
             .group_by(Response.status)
         ).tuples().all()
     )
