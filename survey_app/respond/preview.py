@@ -20,7 +20,7 @@ from flask_wtf import FlaskForm
 
 from forms.participants import ConfirmForm
 
-from ..i18n import LANGUAGE_NAMES, current_language, supported_languages
+from ..i18n import LANGUAGE_NAMES, supported_languages
 from ..lookups import survey_or_404
 from ..models import Survey
 from ..questions import QuestionView
@@ -38,12 +38,21 @@ _FRAMED_POLICY = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "fram
 
 
 def admit(link: RespondentLink) -> None:
-    """Show a test response only to signed-in staff (anyone else: 404), and mark the page a preview."""
-    if not link.is_test:
+    """Show a test response only to signed-in staff (anyone else: 404), and mark the page a preview.
+
+    A preview's pages are in the test response's language: the page's language switcher changes
+    it, and the staff member's own language (the session's) is never touched.
+    """
+    if not link.is_test or link.response is None:
         return
     if not current_user.is_authenticated:
         abort(404)
     g.preview = True
+    asked = request.args.get("lang")
+    if asked in supported_languages() and asked != link.response.language:
+        test_responses.set_language(link.response.id, asked)
+        link.response.language = asked
+    g.page_language = link.response.language
 
 
 def questions_to_check(link: RespondentLink, section: SectionView) -> tuple[QuestionView, ...]:
@@ -78,22 +87,25 @@ def preview_languages(survey: Survey) -> list[str]:
     return [code for code in dict.fromkeys(languages) if code in offered]
 
 
-def _chosen_language(survey: Survey) -> str:
+def _chosen_language(survey: Survey, *params: str) -> str:
+    """The language the first of these query parameters asks for, else the survey's own."""
     languages = preview_languages(survey)
-    asked = request.args.get("language")
-    return asked if asked in languages else (languages[0] if languages else survey.base_language)
+    for asked in (request.args.get(param) for param in params):
+        if asked in supported_languages():
+            return asked
+    return languages[0] if languages else survey.base_language
 
 
 @bp.route("/preview")
 def page(slug: str):
     """The preview page: a language choice, the survey framed at phone width, and the test responses."""
     survey = survey_or_404(slug)
-    language = _chosen_language(survey)
+    language = _chosen_language(survey, "language")
     return render_template(
         "preview/page.html", survey=survey, language=language,
         languages=[(code, LANGUAGE_NAMES.get(code, code)) for code in preview_languages(survey)],
         phone_width=PHONE_WIDTH, test_count=test_responses.count_test_responses(survey.id),
-        start_url=url_for("preview.start", slug=slug, lang=language))
+        start_url=url_for("preview.start", slug=slug, language=language))
 
 
 @bp.route("/preview/start", methods=["GET", "POST"])
@@ -101,9 +113,10 @@ def start(slug: str):
     """The survey's start page in preview; starting creates a test response and opens its first page."""
     survey = survey_or_404(slug)
     g.preview = True
+    g.page_language = _chosen_language(survey, "lang", "language")  # "lang": the page's language switcher
     form = FlaskForm()
     if form.validate_on_submit():
-        token = test_responses.start_test_response(survey, current_language(), current_user)
+        token = test_responses.start_test_response(survey, g.page_language, current_user)
         return redirect(url_for("respond.section", kind="r", token=token, number=1))
     return render_template("respond/start.html", survey=survey, link=None, form=form,
                            structure=survey_structure(survey))

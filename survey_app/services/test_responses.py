@@ -11,7 +11,7 @@ test has no invitation).
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from ..extensions import db
 from ..models import Answer, Response, ResponseChannel, StaffUser, Survey
@@ -31,6 +31,13 @@ def start_test_response(survey: Survey, language: str, actor: StaffUser | None) 
     audit.record("test_response.started", survey.id, actor, language=language)
     db.session.commit()
     return token
+
+
+def set_language(response_id: int, language: str) -> None:
+    """Switch a test response to another language (the preview's language switcher). Commit."""
+    db.session.execute(update(Response).where(Response.id == response_id, Response.is_test.is_(True))
+                       .values(language=language).execution_options(synchronize_session=False))
+    db.session.commit()
 
 
 def count_test_responses(survey_id: int) -> int:
