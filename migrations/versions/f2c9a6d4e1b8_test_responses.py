@@ -16,9 +16,12 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE, never batch mode: on SQLite a batch copy drops the old responses table, and with
+# foreign keys on that deletes every answer (ON DELETE CASCADE). SQLite adds and drops this column in place.
+
+
 def upgrade():
-    with op.batch_alter_table('responses', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('is_test', sa.Boolean(), server_default=sa.text('false'), nullable=False))
+    op.add_column('responses', sa.Column('is_test', sa.Boolean(), server_default=sa.text('false'), nullable=False))
     op.drop_index('ix_responses_survey_status_channel', table_name='responses')
     op.create_index('ix_responses_survey_status_test_channel', 'responses',
                     ['survey_id', 'status', 'is_test', 'channel'], unique=False)
@@ -31,5 +34,4 @@ def downgrade():
     op.drop_index('ix_responses_survey_status_test_channel', table_name='responses')
     op.create_index('ix_responses_survey_status_channel', 'responses', ['survey_id', 'status', 'channel'],
                     unique=False)
-    with op.batch_alter_table('responses', schema=None) as batch_op:
-        batch_op.drop_column('is_test')
+    op.drop_column('responses', 'is_test')

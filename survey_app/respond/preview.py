@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -26,8 +25,8 @@ from ..models import Survey
 from ..questions import QuestionView
 from ..security import CONTENT_SECURITY_POLICY
 from ..services import test_responses
-from ..services.structure import SectionView, survey_structure
 from ..services.responses import RespondentLink
+from ..services.structure import SectionView, survey_structure
 
 bp = Blueprint("preview", __name__, url_prefix="/staff/surveys/<slug>")
 
@@ -132,7 +131,4 @@ def delete_tests(slug: str):
         flash(ngettext("%(num)d test response deleted.", "%(num)d test responses deleted.", deleted), "success")
         return redirect(url_for("preview.page", slug=slug))
     count = test_responses.count_test_responses(survey.id)
-    if count == 0 and request.method == "GET":
-        flash(_("There are no test responses to delete."), "info")
-        return redirect(url_for("preview.page", slug=slug))
     return render_template("preview/delete_tests.html", survey=survey, form=form, count=count)

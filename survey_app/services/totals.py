@@ -1,7 +1,8 @@
-"""Running totals of complete real responses (never staff tests): added at submit, subtracted before erasure, rebuilt on demand.
+"""Running totals of complete real responses: added at submit, subtracted before erasure, rebuilt on demand.
 
 Results read these small tables instead of grouping every answer, so the dashboard and the PDF
-cost the same at 100,000 responses as at 1,000.  Every change to a complete response calls
+cost the same at 100,000 responses as at 1,000.  Staff test responses (previews) are never
+counted.  Every change to a complete response calls
 this module in the caller's transaction, so totals and responses commit (or roll back)
 together.  Rows are upserted in key order, response group first, so concurrent submits on
 PostgreSQL queue on the same counters instead of deadlocking.
