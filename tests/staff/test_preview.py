@@ -215,3 +215,21 @@ def test_preview_works_while_the_survey_is_closed(app, staff_client, make_survey
     assert page.status_code == 200 and 'class="preview-banner"' in page.data.decode()
     # Fellows still see the survey as not open.
     assert "preview-banner" not in app.test_client().get(f"/survey/{SLUG}").data.decode()
+
+
+def test_a_survey_change_blocked_by_test_answers_says_how_to_unblock_it(app, staff_client, make_survey):
+    """Test answers are stored answers: a change that would orphan them is refused, with the way out."""
+    from survey_app.services import surveys as survey_service
+    from tests.conftest import LEGACY_SURVEY
+
+    survey_id = make_survey()
+    structure = structure_of(app, survey_id)
+    prefix = _start(staff_client, "en")
+    assert _post_section(staff_client, prefix, 1, section_data(structure, 1)).status_code == 302
+    removed = structure.sections[0].questions[0].code
+    with app.app_context():
+        definition = survey_service.parse_definition(survey_service.read_definition(LEGACY_SURVEY))
+        definition["sections"][0]["questions"] = [q for q in definition["sections"][0]["questions"]
+                                                  if q["code"] != removed]
+        with pytest.raises(survey_service.SurveyFileError, match="delete them on the survey's preview page"):
+            survey_service.apply_definition(definition)
