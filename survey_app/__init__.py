@@ -146,13 +146,14 @@ def register_blueprints(app: Flask) -> None:
     from .participants.views import bp as participants_bp
     from .privacy.views import bp as privacy_bp
     from .respond.optout import bp as optout_bp
+    from .respond.preview import bp as preview_bp
     from .respond.report import bp as public_report_bp
     from .respond.views import bp as respond_bp
     from .results.views import bp as results_bp
     from .staff.views import bp as staff_bp
 
     for blueprint in (respond_bp, auth_bp, staff_bp, invitations_bp, participants_bp, optout_bp, results_bp,
-                      privacy_bp, admin_bp, public_report_bp):
+                      privacy_bp, admin_bp, public_report_bp, preview_bp):
         app.register_blueprint(blueprint)
 
 

@@ -46,6 +46,9 @@ def select_locale() -> Locale:
 def choose_language() -> str:
     """Choose the interface language for this request (remembered when picked with ?lang=)."""
     supported = supported_languages()
+    pinned = getattr(g, "page_language", None)  # a page in one set language (a staff preview): never remembered
+    if pinned in supported:
+        return pinned
     asked = request.args.get("lang")
     if asked in supported:
         session["lang"] = asked

@@ -23,6 +23,7 @@ class ResponseChannel(enum.StrEnum):
 
     PERSONAL = "personal"  # a personal invitation link (/s/)
     OPEN = "open"  # the survey's open link (/survey/<slug>)
+    PREVIEW = "preview"  # a staff preview, always a test (is_test): never counted
     UNKNOWN = "unknown"  # stored before channels were recorded, with nothing left to tell which
 
 
@@ -33,8 +34,9 @@ class Response(Model):
         # rows that hold a hash are indexed.
         Index("ix_responses_client_hash", "survey_id", "client_hash", "started_at",
               sqlite_where=sql_text("client_hash IS NOT NULL"), postgresql_where=sql_text("client_hash IS NOT NULL")),
-        # Complete responses per channel, counted on every results view for the channel filter.
-        Index("ix_responses_survey_status_channel", "survey_id", "status", "channel"),
+        # Complete real responses per channel, counted on every results view for the channel filter
+        # (is_test before channel, so the count of real ones stays index-only).
+        Index("ix_responses_survey_status_test_channel", "survey_id", "status", "is_test", "channel"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,6 +62,9 @@ class Response(Model):
     # Open-link responses only: a keyed hash of the client's address (never the address), to flag
     # many responses from one connection; cleared after a while (services/privacy.py).
     client_hash: Mapped[str | None] = mapped_column(String(32))
+    # A staff member's preview (services/test_responses.py): walked like an open-link response but
+    # never counted in totals, results, exports, the report or any fellow's status; staff delete them.
+    is_test: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan", passive_deletes=True

@@ -15,7 +15,7 @@ from ..services import responses as response_service
 from ..services import surveys as survey_service
 from ..services.structure import SectionView, SurveyRef, SurveyStructure, survey_structure
 from . import csrf as link_csrf
-from . import throttle
+from . import preview, throttle
 
 bp = Blueprint("respond", __name__)
 # Respondent forms check CSRF themselves (link-bound tokens, or FlaskForm on the open-link start),
@@ -35,6 +35,7 @@ def _load(kind: str, token: str, with_answers: bool = False) -> response_service
         abort(404)
     if link.invitation is not None:
         g.invitation_language = link.invitation.language  # for the locale when nothing else decides
+    preview.admit(link)  # a staff test: staff only
     return link
 
 
@@ -47,7 +48,7 @@ def _unavailable(link: response_service.RespondentLink):
     if link.submitted:
         return render_template("respond/already_answered.html", link=link, survey=link.survey)
     state = link.survey.state()
-    if state is not SurveyState.OPEN:
+    if state is not SurveyState.OPEN and not link.is_test:  # staff preview a survey in any state
         return _state_page(link.survey, state)
     return None
 
@@ -120,7 +121,7 @@ def section(kind: str, token: str, number: int):
         stored = SectionAnswers.from_answers(current.questions, link.answers or {})
         return _section_page(link, structure, current, stored, returning_to_check=returning_to_check,
                              new_resume=new_resume)
-    form = SectionAnswers(current.questions, request.form)
+    form = SectionAnswers(preview.questions_to_check(link, current), request.form)
     csrf_ok = link_csrf.is_valid(kind, token, request.form.get("csrf_token"))
     if form.validate() and csrf_ok:
         try:
@@ -178,7 +179,7 @@ def submit(kind: str, token: str):
     if link.response is None:
         return redirect(url_for("respond.section", kind=kind, token=token, number=1))
     missing = response_service.unanswered_required(structure, link.answers or {})
-    if missing:
+    if missing and not link.is_test:  # a preview may skip required questions
         return redirect(url_for("respond.check", kind=kind, token=token))
     response_service.submit_response(link)
     return redirect(url_for("respond.done", kind=kind, token=token))

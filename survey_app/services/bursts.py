@@ -85,6 +85,7 @@ def find_bursts(survey_id: int, conditions: Iterable[ColumnElement[bool]] = ()) 
         select(Response.client_hash, Response.started_at)
         .where(Response.survey_id == survey_id, Response.client_hash.is_not(None),
                Response.channel == ResponseChannel.OPEN.value, Response.status == ResponseStatus.COMPLETE.value,
+               Response.is_test.is_(False),
                *conditions)
         .order_by(Response.client_hash, Response.started_at)
     ).all()

@@ -107,7 +107,8 @@ _responses, _answers = Response.__table__.c, Answer.__table__.c
 _RESPONSE_PAGE = (
     select(_responses.id, _responses.status, _responses.submitted_at, _responses.language, _responses.country,
            _responses.cohort, _responses.channel)
-    .where(_responses.survey_id == bindparam("survey_id"), _responses.id > bindparam("after"))
+    .where(_responses.survey_id == bindparam("survey_id"), _responses.id > bindparam("after"),
+           _responses.is_test.is_(False))
     .order_by(_responses.id).limit(PAGE_SIZE)
 )
 _CHANNEL_PAGE = _RESPONSE_PAGE.where(_responses.channel == bindparam("channel"))

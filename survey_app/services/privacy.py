@@ -308,7 +308,9 @@ def retention_reference(survey: Survey) -> datetime:
     if survey.closes_at is not None:
         return survey.closes_at
     candidates = [
-        db.session.execute(select(func.max(Response.updated_at)).where(Response.survey_id == survey.id)).scalar(),
+        # A staff preview is not a fellow's data: it never moves the retention clock.
+        db.session.execute(select(func.max(Response.updated_at)).where(
+            Response.survey_id == survey.id, Response.is_test.is_(False))).scalar(),
         db.session.execute(select(func.max(Delivery.updated_at)).where(Delivery.survey_id == survey.id)).scalar(),
         db.session.execute(select(func.max(Invitation.created_at)).where(Invitation.survey_id == survey.id)).scalar(),
     ]

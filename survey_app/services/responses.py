@@ -55,6 +55,8 @@ class ResponseRef:
     status: str
     last_section: int
     started_at: datetime
+    is_test: bool = False  # a staff preview (services/test_responses.py)
+    language: str = "en"
 
 
 @dataclass
@@ -75,11 +77,17 @@ class RespondentLink:
             return True
         return self.invitation is not None and self.invitation.completed_at is not None
 
+    @property
+    def is_test(self) -> bool:
+        """A staff preview: staff only, any survey state, required questions may be skipped."""
+        return self.response is not None and self.response.is_test
+
 
 # Core statements on the tables: the journey reads a few columns as plain values, not ORM objects.
 _responses, _answers, _invitations = Response.__table__, Answer.__table__, Invitation.__table__
 _surveys, _participants = Survey.__table__, Participant.__table__
-_RESPONSE_COLUMNS = (_responses.c.id, _responses.c.status, _responses.c.last_section, _responses.c.started_at)
+_RESPONSE_COLUMNS = (_responses.c.id, _responses.c.status, _responses.c.last_section, _responses.c.started_at,
+                     _responses.c.is_test, _responses.c.language)
 _INVITATION_COLUMNS = (_invitations.c.id, _invitations.c.opened_at, _invitations.c.completed_at,
                        _participants.c.language, _participants.c.country, _participants.c.cohort)
 _PERSONAL_LINK = (
@@ -104,8 +112,8 @@ _ALL_ANSWERS = (
 
 
 def _response_ref(row: Any, offset: int = 0) -> ResponseRef | None:
-    rid, status, last_section, started_at = row[offset:offset + 4]
-    return None if rid is None else ResponseRef(rid, status, last_section, started_at)
+    rid, status, last_section, started_at, is_test, language = row[offset:offset + len(_RESPONSE_COLUMNS)]
+    return None if rid is None else ResponseRef(rid, status, last_section, started_at, bool(is_test), language)
 
 
 def find_link(kind: str, token: str, with_answers: bool = False) -> RespondentLink | None:
@@ -200,7 +208,7 @@ def _first_save(link: RespondentLink, language: str, values: dict[str, Any],
         .values(status=InvitationStatus.STARTED.value, started_at=started)
         .execution_options(synchronize_session=False))
     _insert_answers(response_id, answers)
-    link.response = ResponseRef(response_id, row["status"], row["last_section"], started)
+    link.response = ResponseRef(response_id, row["status"], row["last_section"], started, language=language)
     return link.response
 
 

@@ -312,8 +312,12 @@ def apply_definition(definition: dict[str, Any]) -> LoadResult:
                     problems.append(f"option {code!r} of question {question.code!r} has stored answers "
                                     "and cannot be removed")
     if problems:
+        tests = 0 if created else db.session.execute(select(func.count(Response.id)).where(
+            Response.survey_id == survey.id, Response.is_test.is_(True))).scalar_one()
         db.session.rollback()
-        raise SurveyFileError("refused, this change would orphan stored answers:\n- " + "\n- ".join(problems))
+        hint = ("\n(Staff test responses from previews hold stored answers too: if they are what blocks this, "
+                "delete them on the survey's preview page first.)" if tests else "")
+        raise SurveyFileError("refused, this change would orphan stored answers:\n- " + "\n- ".join(problems) + hint)
 
     # Park positions out of the way so reordering never trips the unique codes mid-flush.
     kept_sections = []
@@ -394,7 +398,7 @@ def survey_counts(survey_id: int) -> SurveyCounts:
     by_status = dict(
         db.session.execute(
             select(Response.status, func.count(Response.id))
-            .where(Response.survey_id == survey_id)
+            .where(Response.survey_id == survey_id, Response.is_test.is_(False))
             .group_by(Response.status)
         ).tuples().all()
     )

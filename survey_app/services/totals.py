@@ -1,7 +1,8 @@
-"""Running totals of complete responses: added at submit, subtracted before erasure, rebuilt on demand.
+"""Running totals of complete real responses: added at submit, subtracted before erasure, rebuilt on demand.
 
 Results read these small tables instead of grouping every answer, so the dashboard and the PDF
-cost the same at 100,000 responses as at 1,000.  Every change to a complete response calls
+cost the same at 100,000 responses as at 1,000.  Staff test responses (previews) are never
+counted.  Every change to a complete response calls
 this module in the caller's transaction, so totals and responses commit (or roll back)
 together.  Rows are upserted in key order, response group first, so concurrent submits on
 PostgreSQL queue on the same counters instead of deadlocking.
@@ -21,6 +22,8 @@ from .statements import insert_with_conflicts
 GroupKey = tuple[int, str, int, str]  # survey_id, country, cohort, language
 CellKey = tuple[int, int, str, str, int, str, str]  # survey, question, item, option, number, category, country
 CELL_METRICS = ("answers", "numbers", "texts", "respondents")
+# The responses the totals count: complete, and not a staff test (a preview is never counted).
+_COUNTED = (Response.status == ResponseStatus.COMPLETE.value, Response.is_test.is_(False))
 
 
 def group_key(survey_id: int, country: str | None, cohort: int | None, language: str) -> GroupKey:
@@ -49,8 +52,7 @@ def subtract_responses(response_ids: Sequence[int]) -> None:
 def recategorise(answer: Answer, category: str | None) -> None:
     """Move one answer of a complete response to another "Other" category (before it is changed)."""
     row = db.session.execute(
-        select(Response.survey_id, Response.country).where(Response.id == answer.response_id,
-                                                           Response.status == ResponseStatus.COMPLETE.value)
+        select(Response.survey_id, Response.country).where(Response.id == answer.response_id, *_COUNTED)
     ).first()
     if row is None or (answer.category or "") == (category or ""):
         return
@@ -69,7 +71,7 @@ _ADD_GROUP = text("""
 INSERT INTO response_totals (survey_id, country, cohort, language, responses, first_submitted_at,
                              last_submitted_at)
 SELECT survey_id, COALESCE(country, ''), COALESCE(cohort, :no_cohort), language, 1, submitted_at, submitted_at
-FROM responses WHERE id = :response_id AND status = 'complete'
+FROM responses WHERE id = :response_id AND status = 'complete' AND NOT is_test
 ON CONFLICT (survey_id, country, cohort, language) DO UPDATE SET
   responses = response_totals.responses + excluded.responses,
   first_submitted_at = CASE WHEN response_totals.first_submitted_at IS NULL
@@ -92,11 +94,11 @@ FROM (
          CASE WHEN a.number IS NULL THEN 0 ELSE 1 END AS numbers,
          CASE WHEN a.text IS NULL THEN 0 ELSE 1 END AS texts, 0 AS respondents
   FROM answers a JOIN responses r ON r.id = a.response_id
-  WHERE a.response_id = :response_id AND r.status = 'complete'
+  WHERE a.response_id = :response_id AND r.status = 'complete' AND NOT r.is_test
   UNION ALL
   SELECT DISTINCT r.survey_id, a.question_id, '', '', 0, '', COALESCE(r.country, ''), 0, 0, 0, 1
   FROM answers a JOIN responses r ON r.id = a.response_id
-  WHERE a.response_id = :response_id AND r.status = 'complete'
+  WHERE a.response_id = :response_id AND r.status = 'complete' AND NOT r.is_test
 ) AS c
 WHERE true
 GROUP BY c.survey_id, c.question_id, c.item_code, c.option_code, c.number, c.category, c.country
@@ -127,7 +129,7 @@ def _collect(response_ids: Sequence[int]) -> Tally:
         return {}, Counter()
     responses = db.session.execute(
         select(Response.id, Response.survey_id, Response.country, Response.cohort, Response.language)
-        .where(Response.id.in_(list(response_ids)), Response.status == ResponseStatus.COMPLETE.value)
+        .where(Response.id.in_(list(response_ids)), *_COUNTED)
     ).all()
     complete = [r[0] for r in responses]
     answers = db.session.execute(
@@ -198,8 +200,8 @@ def _upsert_cells(cells: Counter) -> None:
 def _refresh_periods(keys: set[GroupKey], exclude: Sequence[int]) -> None:
     """Recompute first and last submission of groups that lost responses (min and max do not subtract)."""
     for survey_id, country, cohort, language in sorted(keys):
-        conditions = [Response.survey_id == survey_id, Response.status == ResponseStatus.COMPLETE.value,
-                      Response.language == language, Response.id.notin_(list(exclude)),
+        conditions = [Response.survey_id == survey_id, *_COUNTED, Response.language == language,
+                      Response.id.notin_(list(exclude)),
                       Response.country == country if country else Response.country.is_(None),
                       Response.cohort == cohort if cohort != NO_COHORT else Response.cohort.is_(None)]
         first, last = db.session.execute(
@@ -238,7 +240,7 @@ def rebuild(survey_id: int) -> None:
                        .execution_options(synchronize_session=False))
     db.session.execute(delete(AnswerTotal).where(AnswerTotal.survey_id == survey_id)
                        .execution_options(synchronize_session=False))
-    complete = [Response.survey_id == survey_id, Response.status == ResponseStatus.COMPLETE.value]
+    complete = [Response.survey_id == survey_id, *_COUNTED]
     country = func.coalesce(Response.country, "")
     cohort = func.coalesce(Response.cohort, NO_COHORT)
     db.session.execute(insert(ResponseTotal).from_select(

@@ -22,7 +22,7 @@ from tests.browser.support import AXE_OPTIONS, ui
 pytestmark = pytest.mark.browser
 AXE_SCRIPT = Axe().axe_script
 LANGS = ["en", "ar", "zh"]
-STAFF_BLUEPRINTS = {"staff", "auth", "invitations", "participants", "results", "privacy", "admin"}
+STAFF_BLUEPRINTS = {"staff", "auth", "invitations", "participants", "results", "privacy", "admin", "preview"}
 # Ids are placeholders at collection time, replaced by real rows of the live server in the test.
 PARTICIPANT, USER, BATCH, MESSAGE = 987654321, 987654322, 987654323, "s0-d0-a0.eml"
 FILLABLE = {"slug": "legacy-projects", "participant_id": PARTICIPANT, "user_id": USER, "batch_id": BATCH,

@@ -36,7 +36,7 @@ def _check_channels(database_url: str, tmp_path) -> None:
         assert channels == {personal: "personal", open_link: "open", untold: "unknown"}
         assert db.session.execute(select(Response.client_hash)).scalars().all() == [None, None, None]
         indexes = {i["name"] for i in inspect(db.engine).get_indexes("responses")}
-        assert {"ix_responses_client_hash", "ix_responses_survey_status_channel"} <= indexes
+        assert {"ix_responses_client_hash", "ix_responses_survey_status_test_channel"} <= indexes  # is_test joined later
         db.session.remove()
         downgrade(revision=BEFORE_CHANNEL)
         columns = {c["name"] for c in inspect(db.engine).get_columns("responses")}

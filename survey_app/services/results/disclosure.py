@@ -24,7 +24,9 @@ UNKNOWN_COUNTRY = "unknown"
 
 
 def complete_condition(survey_id: int) -> ColumnElement[bool]:
-    return and_(Response.survey_id == survey_id, Response.status == ResponseStatus.COMPLETE.value)
+    """Complete real responses of a survey: staff tests (previews) are never counted."""
+    return and_(Response.survey_id == survey_id, Response.status == ResponseStatus.COMPLETE.value,
+                Response.is_test.is_(False))
 
 
 @dataclass

@@ -116,7 +116,7 @@ def status_counts(survey_id: int, completed: int, filter_: ResultFilter | None =
     partial = db.session.execute(
         select(func.count()).select_from(Response)
         .where(Response.status == ResponseStatus.PARTIAL.value, Response.survey_id == survey_id,
-               *filter_.response_conditions())
+               Response.is_test.is_(False), *filter_.response_conditions())
     ).scalar_one()
     return StatusCounts(invited=invited or 0, opened=opened or 0, partial=partial, completed=completed,
                         completed_invited=completed_invited or 0)
