@@ -1,13 +1,14 @@
 """Staff sign-in and sign-out."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_babel import format_timedelta
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_timedelta, refresh
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from forms.auth import ChangePasswordForm, LoginForm
+from forms.auth import ChangePasswordForm, InterfaceLanguageForm, LoginForm
 
+from ..i18n import LANGUAGE_NAMES, use_staff_language
 from ..security import public, safe_redirect_target
 from ..services import sessions, sign_in_alerts
 from ..services import staff as staff_service
@@ -76,3 +77,19 @@ def change_password():
             flash(_("Your password has been changed. Other sessions have been signed out."), "success")
             return redirect(url_for("staff.home"))
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/language", methods=["POST"])
+def language():
+    """Switch one's staff interface to another language, remembered on the account (the header's form)."""
+    form = InterfaceLanguageForm()
+    form.language.choices = [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]]
+    back = safe_redirect_target(form.next.data, url_for("staff.home"))
+    if not form.validate_on_submit():
+        flash(_("Choose one of the languages in the list."), "error")
+        return redirect(back)
+    staff_service.set_language(current_user, form.language.data)
+    use_staff_language(form.language.data)
+    refresh()  # this response's message already in the new language
+    flash(_("Language of the staff pages: %(language)s.", language=LANGUAGE_NAMES.get(form.language.data)), "success")
+    return redirect(back)
