@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import format_timedelta, refresh
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from wtforms.fields.choices import SelectChoice
 
 from forms.auth import ChangePasswordForm, InterfaceLanguageForm, LoginForm
 
@@ -83,7 +84,8 @@ def change_password():
 def language():
     """Switch one's staff interface to another language, remembered on the account (the header's form)."""
     form = InterfaceLanguageForm()
-    form.language.choices = [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]]
+    form.language.choices = [SelectChoice(code, LANGUAGE_NAMES.get(code, code))
+                             for code in current_app.config["LANGUAGES"]]
     back = safe_redirect_target(form.next.data, url_for("staff.home"))
     if not form.validate_on_submit():
         flash(_("Choose one of the languages in the list."), "error")
