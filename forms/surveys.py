@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
+
+T = TypeVar("T")
 
 
 class _MomentForm(FlaskForm):
@@ -51,7 +54,7 @@ class _MomentForm(FlaskForm):
         return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
-def _parse(parse, text: str | None) -> Any:
+def _parse(parse: Callable[[str], T], text: str | None) -> T | None:
     try:
         return parse((text or "").strip())
     except ValueError:
