@@ -51,7 +51,9 @@ def record_alert(account: str, failures: int) -> int | None:
 
 
 def alert_language(user: StaffUser) -> str:
-    """The language to write to this account holder in: staff accounts keep none, so the service's."""
+    """The language the account holder chose for the staff pages, else the service's."""
+    if user.language in current_app.config["LANGUAGES"]:
+        return user.language
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

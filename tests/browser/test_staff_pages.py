@@ -7,9 +7,8 @@ import pytest
 
 from survey_app.extensions import db
 from survey_app.models import Invitation, Participant
-from survey_app.services import audit
+from survey_app.services import audit, tokens
 from survey_app.services import staff as staff_service
-from survey_app.services import tokens
 from tests.browser.support import ui
 from tests.browser.test_accessibility import axe_violations, check_page_at_both_widths
 from tests.conftest import STAFF_PASSWORD
