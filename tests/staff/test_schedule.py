@@ -225,3 +225,33 @@ def test_the_forms_need_csrf(app, staff_client, make_survey):
     response = staff_client.post(f"{OVERVIEW}/close", data={"close-when": "now", "close-confirmed": "yes"})
     assert response.status_code == 400
     assert _survey(app).state() is SurveyState.OPEN
+
+
+def test_reloading_the_survey_file_keeps_what_staff_set_unless_the_file_names_it(app, staff_client, make_survey,
+                                                                                 tmp_path):
+    """A file reloaded to fix a wording never reopens a survey staff closed; one that names status does."""
+    import yaml
+
+    from survey_app.services import surveys as survey_service
+    from tests.conftest import LEGACY_SURVEY
+
+    data = yaml.safe_load(LEGACY_SURVEY.read_text(encoding="utf-8"))
+    data.pop("status")
+    unnamed = tmp_path / "without-status.yaml"
+    unnamed.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with app.app_context():
+        assert survey_service.load_survey_file(unnamed).survey.status == "draft"  # a new survey is a draft
+    confirm(staff_client, ask(staff_client, "open", "now"))
+    confirm(staff_client, ask(staff_client, "close", "at", "2099-01-12", "17:00"))
+    with app.app_context():
+        result = survey_service.load_survey_file(unnamed)
+        assert result.changes == []
+    survey = _survey(app)
+    assert survey.state() is SurveyState.OPEN and survey.closes_at == datetime(2099, 1, 12, 17, 0, tzinfo=UTC)
+    with app.app_context():
+        assert "survey status changed" not in survey_service.load_survey_file(LEGACY_SURVEY).changes
+        data["status"] = "closed"
+        named = tmp_path / "closed.yaml"
+        named.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        assert "survey status changed" in survey_service.load_survey_file(named).changes
+    assert _survey(app).state() is SurveyState.CLOSED
