@@ -52,9 +52,9 @@ def record_alert(account: str, failures: int) -> int | None:
 
 def alert_language(user: StaffUser) -> str:
     """The language the account holder chose for the staff pages, else the service's."""
-    if user.language in current_app.config["LANGUAGES"]:
+    if user.language is not None and user.language in current_app.config["LANGUAGES"]:
         return user.language
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def build_alert(user: StaffUser, failures: int) -> Message:
