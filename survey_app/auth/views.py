@@ -1,10 +1,13 @@
-"""Staff sign-in and sign-out."""
+"""Staff sign-in and sign-out, and each member's own settings: password and interface language."""
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_timedelta, refresh
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from werkzeug.exceptions import HTTPException
 from wtforms.fields.choices import SelectChoice
 
 from forms.auth import ChangePasswordForm, InterfaceLanguageForm, LoginForm
@@ -86,7 +89,7 @@ def language():
     form = InterfaceLanguageForm()
     form.language.choices = [SelectChoice(code, LANGUAGE_NAMES.get(code, code))
                              for code in current_app.config["LANGUAGES"]]
-    back = safe_redirect_target(form.next.data, url_for("staff.home"))
+    back = _page_to_return_to(form.next.data)
     if not form.validate_on_submit():
         flash(_("Choose one of the languages in the list."), "error")
         return redirect(back)
@@ -95,3 +98,17 @@ def language():
     refresh()  # this response's message already in the new language
     flash(_("Language of the staff pages: %(language)s.", language=LANGUAGE_NAMES.get(form.language.data)), "success")
     return redirect(back)
+
+
+def _page_to_return_to(target: str | None) -> str:
+    """The staff page the switcher was on, if a GET can show it again; else the staff home.
+
+    A page shown in answer to a POST (a form with errors) names a URL that only takes POSTs.
+    """
+    home = url_for("staff.home")
+    target = safe_redirect_target(target, home)
+    try:
+        current_app.url_map.bind("localhost").match(urlsplit(target).path, method="GET")
+    except HTTPException:
+        return home
+    return target

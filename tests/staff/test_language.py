@@ -183,3 +183,19 @@ def test_the_translations_page_names_each_language_in_its_own_direction(staff_cl
     html = staff_client.get(f"{SURVEY}/translations").get_data(as_text=True)
     assert '<span lang="ar" dir="rtl">العربية</span>' in html
     assert '<span lang="zh" dir="ltr">' in html
+
+
+def test_switching_from_a_page_shown_after_a_post_returns_to_a_page_that_exists(app, staff_client, make_survey):
+    """The overview with a refused date is the answer to POST …/close; the switch goes home, not to a 405."""
+    make_survey()
+    overview = staff_client.get(SURVEY).get_data(as_text=True)
+    refused = staff_client.post(f"{SURVEY}/close", data={"csrf_token": csrf_from(overview), "close-when": "at",
+                                                         "close-date": "2001-01-01", "close-time": "10:00"})
+    assert refused.status_code == 400
+    form = re.search(r'<form method="post" action="/staff/language".*?</form>', refused.get_data(as_text=True),
+                     re.S).group(0)
+    next_ = re.search(r'name="next" value="([^"]*)"', form).group(1)
+    response = staff_client.post("/staff/language", data={"csrf_token": csrf_from(form), "language": "fr",
+                                                          "next": next_})
+    assert response.headers["Location"] == "/staff/"
+    assert staff_client.get(response.headers["Location"]).status_code == 200
