@@ -199,3 +199,10 @@ def test_switching_from_a_page_shown_after_a_post_returns_to_a_page_that_exists(
                                                           "next": next_})
     assert response.headers["Location"] == "/staff/"
     assert staff_client.get(response.headers["Location"]).status_code == 200
+
+
+def test_a_fellows_e_mail_language_is_offered_by_its_own_name_in_its_own_language(staff_client, make_survey):
+    make_survey()
+    html = staff_client.get(f"{SURVEY}/participants/add").get_data(as_text=True)
+    assert '<option value="ar" lang="ar">العربية</option>' in html
+    assert re.search(r'<option value=""( selected)?>', html)  # "the survey's main language" is in the page's
