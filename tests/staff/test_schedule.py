@@ -255,3 +255,11 @@ def test_reloading_the_survey_file_keeps_what_staff_set_unless_the_file_names_it
         named.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
         assert "survey status changed" in survey_service.load_survey_file(named).changes
     assert _survey(app).state() is SurveyState.CLOSED
+
+
+def test_the_staff_home_names_each_state_in_the_staff_language(app, client, make_staff, login, make_survey):
+    make_survey(opens_at=datetime(2098, 6, 1, 12, 0, tzinfo=UTC))
+    login(client, make_staff())
+    assert '<td data-state="not_yet_open">Not yet open</td>' in client.get("/staff/").get_data(as_text=True)
+    french = client.get("/staff/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert '<td data-state="not_yet_open">Pas encore ouverte</td>' in french
