@@ -6,7 +6,7 @@ say what fellows will see), then made and audited in one commit (`open_survey`, 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
@@ -39,7 +39,9 @@ class Schedule:
 
 def moment_text(moment: datetime) -> str:
     """A moment as staff read it, always naming the zone: "12 January 2027 at 17:00 (UTC)"."""
-    return _("%(date)s at %(time)s (UTC)", date=format_date(moment, "long"), time=format_time(moment, "HH:mm"))
+    utc = moment.astimezone(UTC)  # as it is, whatever BABEL_DEFAULT_TIMEZONE says: the text names UTC
+    return _("%(date)s at %(time)s (UTC)", date=format_date(utc, "long", rebase=False),
+             time=format_time(utc, "HH:mm", rebase=False))
 
 
 def opening(survey: Survey, at: datetime | None, now: datetime | None = None) -> Schedule:
