@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from survey_app.extensions import db
@@ -263,3 +264,10 @@ def test_the_staff_home_names_each_state_in_the_staff_language(app, client, make
     assert '<td data-state="not_yet_open">Not yet open</td>' in client.get("/staff/").get_data(as_text=True)
     french = client.get("/staff/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert '<td data-state="not_yet_open">Pas encore ouverte</td>' in french
+
+
+@pytest.mark.parametrize("app_overrides", [{"BABEL_DEFAULT_TIMEZONE": "Asia/Tokyo"}])
+def test_times_are_written_in_utc_whatever_babels_time_zone(app, staff_client, make_survey, app_overrides):
+    make_survey()
+    assert "Close the survey on January 12, 2099 at 17:00 (UTC)?" in text(ask(staff_client, "close", "at",
+                                                                                "2099-01-12", "17:00"))
