@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, HiddenField, PasswordField, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -22,3 +22,10 @@ class ChangePasswordForm(FlaskForm):
     confirm = PasswordField(_l("Confirm new password"),
                             validators=[DataRequired(), EqualTo("new_password", _l("The passwords do not match"))],
                             render_kw={"autocomplete": "new-password"})
+
+
+class InterfaceLanguageForm(FlaskForm):
+    """The staff header's language switcher; the view gives the choices (the configured LANGUAGES)."""
+
+    language = SelectField(_l("Language"), validators=[DataRequired()])
+    next = HiddenField()

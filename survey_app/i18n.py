@@ -1,4 +1,9 @@
-"""Language choice for every request: ?lang=, then the invitation's language, then the browser."""
+"""Language choice for every request.
+
+Respondent pages: ?lang= (remembered in the session), then the invitation's language, then the browser.
+Staff pages: the language the staff account chose, then the browser. A ?lang= on a staff page names the
+language of the texts being edited (the e-mail editor's tabs), never the interface's.
+"""
 from __future__ import annotations
 
 from functools import cache
@@ -43,12 +48,25 @@ def select_locale() -> Locale:
     return _locale(choose_language())
 
 
+def use_staff_language(account_language: str | None) -> None:
+    """Mark this request as a staff page, in the account's chosen language (None: the browser's).
+
+    security.py calls it before each staff request, since only it may read the signed-in member.
+    """
+    g.staff_language = account_language or ""
+
+
 def choose_language() -> str:
     """Choose the interface language for this request (remembered when picked with ?lang=)."""
     supported = supported_languages()
     pinned = getattr(g, "page_language", None)  # a page in one set language (a staff preview): never remembered
     if pinned in supported:
         return pinned
+    staff_language = g.get("staff_language")
+    if staff_language is not None:
+        if staff_language in supported:
+            return staff_language
+        return _match_accept_language() or current_app.config["BABEL_DEFAULT_LOCALE"]
     asked = request.args.get("lang")
     if asked in supported:
         session["lang"] = asked
@@ -74,6 +92,9 @@ def text_direction(lang: str) -> str:
 
 
 def init_i18n(app: Flask) -> None:
+    # For fields whose text is in another language than the page: lang="xx" dir="{{ text_direction('xx') }}".
+    app.add_template_global(text_direction)
+
     @app.context_processor
     def _language_context() -> dict:
         lang = current_language()

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from .extensions import login_manager
+from .i18n import use_staff_language
 from .services import sessions
 
 F = TypeVar("F", bound=Callable)
@@ -167,7 +168,15 @@ def set_security_headers(response):
     return response
 
 
+def staff_pages_in_staff_language() -> None:
+    """Show staff pages in the signed-in member's own language, whatever ?lang= or a survey page chose."""
+    if is_staff_path(request.path):
+        use_staff_language(current_user.language if current_user.is_authenticated else None)
+
+
 def init_security(app: Flask) -> None:
+    # Before the access check, so that its refusals (a 401 page) are in the staff language too.
+    app.before_request(staff_pages_in_staff_language)
     app.before_request(enforce_access)
     app.after_request(set_security_headers)
     app.add_template_global(referrer_policy)

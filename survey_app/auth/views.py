@@ -1,13 +1,18 @@
-"""Staff sign-in and sign-out."""
+"""Staff sign-in and sign-out, and each member's own settings: password and interface language."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_babel import format_timedelta
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_timedelta, refresh
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from werkzeug.exceptions import HTTPException
+from wtforms.fields.choices import SelectChoice
 
-from forms.auth import ChangePasswordForm, LoginForm
+from forms.auth import ChangePasswordForm, InterfaceLanguageForm, LoginForm
 
+from ..i18n import LANGUAGE_NAMES, use_staff_language
 from ..security import public, safe_redirect_target
 from ..services import sessions, sign_in_alerts
 from ..services import staff as staff_service
@@ -76,3 +81,34 @@ def change_password():
             flash(_("Your password has been changed. Other sessions have been signed out."), "success")
             return redirect(url_for("staff.home"))
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/language", methods=["POST"])
+def language():
+    """Switch one's staff interface to another language, remembered on the account (the header's form)."""
+    form = InterfaceLanguageForm()
+    form.language.choices = [SelectChoice(code, LANGUAGE_NAMES.get(code, code))
+                             for code in current_app.config["LANGUAGES"]]
+    back = _page_to_return_to(form.next.data)
+    if not form.validate_on_submit():
+        flash(_("Choose one of the languages in the list."), "error")
+        return redirect(back)
+    staff_service.set_language(current_user, form.language.data)
+    use_staff_language(form.language.data)
+    refresh()  # this response's message already in the new language
+    flash(_("Language of the staff pages: %(language)s.", language=LANGUAGE_NAMES.get(form.language.data)), "success")
+    return redirect(back)
+
+
+def _page_to_return_to(target: str | None) -> str:
+    """The staff page the switcher was on, if a GET can show it again; else the staff home.
+
+    A page shown in answer to a POST (a form with errors) names a URL that only takes POSTs.
+    """
+    home = url_for("staff.home")
+    target = safe_redirect_target(target, home)
+    try:
+        current_app.url_map.bind("localhost").match(urlsplit(target).path, method="GET")
+    except HTTPException:
+        return home
+    return target

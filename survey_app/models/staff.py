@@ -28,6 +28,8 @@ class StaffUser(UserMixin, Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The staff interface's language, chosen in the staff header; None follows the browser.
+    language: Mapped[str | None] = mapped_column(String(8))
     if TYPE_CHECKING:
         # Not a column: services/sessions.py sets it on the user it loads for a session.
         session_token: str | None

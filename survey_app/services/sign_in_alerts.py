@@ -51,8 +51,10 @@ def record_alert(account: str, failures: int) -> int | None:
 
 
 def alert_language(user: StaffUser) -> str:
-    """The language to write to this account holder in: staff accounts keep none, so the service's."""
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    """The language the account holder chose for the staff pages, else the service's."""
+    if user.language is not None and user.language in current_app.config["LANGUAGES"]:
+        return user.language
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def build_alert(user: StaffUser, failures: int) -> Message:

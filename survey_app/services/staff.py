@@ -17,6 +17,7 @@ __all__ = [
     "StaffError", "account_key", "authenticate", "change_password", "change_role", "create_account",
     "create_staff", "deactivate", "get_account", "hash_password", "list_accounts", "normalise_email",
     "reactivate", "reset_password", "staff_count",
+    "set_language",
 ]
 
 
@@ -79,6 +80,14 @@ def change_password(user: StaffUser, current: str, new: str) -> None:
     _check_password(new, user.email, user.name)
     user.password_hash = hash_password(new)
     revoke_all_sessions(user.id, keep=getattr(user, "session_token", None))
+    db.session.commit()
+
+
+def set_language(user: StaffUser, language: str) -> None:
+    """Remember the staff interface's language on one's own account, for every session to come. Commit."""
+    if language not in current_app.config["LANGUAGES"]:
+        raise StaffError(f"language must be one of {', '.join(current_app.config['LANGUAGES'])}")
+    user.language = language
     db.session.commit()
 
 

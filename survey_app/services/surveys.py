@@ -134,9 +134,6 @@ def parse_definition(data: dict[str, Any]) -> dict[str, Any]:
         "languages": list(languages),
         "title": _texts(data.get("title"), "title"),
         "intro": _texts(data.get("intro"), "intro", required=False),
-        "status": data.get("status", SurveyStatus.DRAFT.value),
-        "opens_at": _date(data.get("opens"), "opens"),
-        "closes_at": _date(data.get("closes"), "closes"),
         "anonymous": bool(data.get("anonymous", False)),
         "open_link": bool(data.get("open_link", False)),
         "min_group_size": int(data.get("min_group_size", 5)),
@@ -144,8 +141,16 @@ def parse_definition(data: dict[str, Any]) -> dict[str, Any]:
     # Retention is a staff setting too: only a file that names it may change it.
     if "retention_days" in data:
         survey["retention_days"] = data["retention_days"]
-    if survey["status"] not in {s.value for s in SurveyStatus}:
-        raise SurveyFileError(f"status must be one of {', '.join(s.value for s in SurveyStatus)}")
+    # Opening and closing are set on the overview page too: only a file that names them changes them,
+    # so reloading a file to fix a wording never reopens a survey staff closed. A new survey is a draft.
+    if "status" in data:
+        survey["status"] = data["status"]
+        if survey["status"] not in {s.value for s in SurveyStatus}:
+            raise SurveyFileError(f"status must be one of {', '.join(s.value for s in SurveyStatus)}")
+    if "opens" in data:
+        survey["opens_at"] = _date(data["opens"], "opens")
+    if "closes" in data:
+        survey["closes_at"] = _date(data["closes"], "closes")
     sections = data.get("sections")
     if not isinstance(sections, list) or not sections:
         raise SurveyFileError("sections: at least one section is required")

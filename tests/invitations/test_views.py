@@ -230,10 +230,11 @@ def test_participant_count_agrees_with_the_number_in_russian(app, staff_client, 
     survey_id = make_survey()
     for n in range(count):
         make_invitation(survey_id, email=f"ru{n}@example.org")
-    html = staff_client.get("/staff/surveys/legacy-projects/participants?lang=ru").get_data(as_text=True)
+    html = staff_client.get("/staff/surveys/legacy-projects/participants",
+                            headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert expected in html
 
 
 def test_staff_footer_names_the_signed_in_person_in_one_sentence(app, staff_client):
-    html = staff_client.get("/staff/?lang=fr").get_data(as_text=True)
+    html = staff_client.get("/staff/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert "Connecté(e) en tant que Staff Member" in html

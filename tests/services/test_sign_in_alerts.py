@@ -89,3 +89,22 @@ def test_without_a_mail_server_the_alert_is_an_eml_in_the_outbox_in_the_services
     assert message["To"].addresses[0].addr_spec == holder
     assert message["Subject"] == "Échecs de connexion à votre compte du personnel ITP Surveys"
     assert "3 tentatives de connexion" in _texts(message)
+
+
+def test_the_alert_is_written_in_the_language_the_holder_chose_for_the_staff_pages(app, smtp, make_staff):
+    from survey_app.models import StaffUser
+
+    holder = make_staff(name="Amina Holder")
+    with app.app_context():
+        db.session.execute(select(StaffUser).where(StaffUser.email == holder)).scalar_one().language = "ar"
+        db.session.commit()
+    _fail(app, holder, WRONG[:3], prefix="10.9.0")
+    [received] = smtp.handler.received
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale("ar"):
+        arabic = gettext("Unsuccessful sign-ins to your ITP Surveys staff account")
+    assert arabic != "Unsuccessful sign-ins to your ITP Surveys staff account"
+    assert received.message["Subject"] == arabic
+    html = next(part for part in received.message.walk() if part.get_content_type() == "text/html").get_content()
+    assert 'lang="ar"' in html and 'dir="rtl"' in html
