@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -60,6 +61,10 @@ class Response(Model):
     # Open-link responses only: a keyed hash of the client's address (never the address), to flag
     # many responses from one connection; cleared after a while (services/privacy.py).
     client_hash: Mapped[str | None] = mapped_column(String(32))
+    # What a fellow typed on a page but could not save yet, because it was not valid when they went
+    # back a page: {question id: [[field name, value], ...]}, shown again as typed on that page. Never
+    # an answer: results, exports and the PDF read only `answers`; cleared once saved or submitted.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan", passive_deletes=True

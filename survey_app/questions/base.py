@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from flask_babel import gettext as _
+
 from ..figures import Figure
 from .answers import AnswerRow, Posted, StoredAnswer
 
@@ -24,6 +26,32 @@ TextPicker = Callable[[Texts], str]
 
 class DefinitionError(ValueError):
     """A question in a survey file is malformed; the message says where and why."""
+
+
+def first_text(texts: Texts) -> str:
+    """English, else the first text given: the picker used when no page language is at hand."""
+    return texts.get("en") or next(iter(texts.values()), "")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """How the messages of one question name it, in the page's language (GOV.UK style).
+
+    `name` fits after a verb ("Select the year you took part in the ITP summer programme"): the
+    survey file's `error_name`, or else built from the label ("an answer to “Which year…”").
+    `question` is the label itself, for messages that refer to the question ("… to “Which year…”").
+    """
+
+    name: str
+    question: str
+
+    @classmethod
+    def of(cls, q: QuestionView, text: TextPicker | None = None) -> Subject:
+        pick = text or first_text
+        label = pick(q.label)
+        named = q.settings.get("error_name")
+        name = pick(named) if isinstance(named, dict) and named else ""
+        return cls(name or _("an answer to “%(question)s”", question=label), label)
 
 
 @dataclass
@@ -242,7 +270,8 @@ class QuestionType:
 
     # -- the form --
 
-    def read(self, q: QuestionView, posted: Posted) -> Reading:
+    def read(self, q: QuestionView, posted: Posted, text: TextPicker | None = None) -> Reading:
+        """Check the posted answer; messages name the question (text picks its texts in the page's language)."""
         raise NotImplementedError
 
     def field_names(self, q: QuestionView) -> list[str]:
