@@ -114,7 +114,7 @@ def section(kind: str, token: str, number: int):
     if current is None:
         abort(404)
     returning_to_check = request.values.get("return") == "check"
-    new_resume = request.args.get("new") == "1"
+    new_resume = request.method == "GET" and request.args.get("new") == "1"  # in full once, not on a retry
     language = current_language()
     if request.method == "GET":
         stored = SectionAnswers.from_answers(current.questions, link.answers or {},
