@@ -140,7 +140,7 @@ def section(kind: str, token: str, number: int):
             target = url_for("respond.check", kind=kind, token=token)
         else:
             target = url_for("respond.section", kind=kind, token=token, number=number + 1,
-                             **({"new": 1} if first_save else {}))
+                             new=1 if first_save else None)  # None: left out of the URL
         return redirect(target)
     # Show everything exactly as typed, with the messages beside the questions.
     return _section_page(link, structure, current, form, csrf_expired=not csrf_ok,

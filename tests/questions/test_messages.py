@@ -60,7 +60,8 @@ def test_a_short_name_from_the_survey_file_reads_in_the_message(app, by_type, la
 
 
 def test_number_messages_name_the_question(app, by_type):
-    q = replace(by_type["number"], settings={**by_type["number"].settings, "error_name": {"en": "the year you started"}})
+    number = by_type["number"]
+    q = replace(number, settings={**number.settings, "error_name": {"en": "the year you started"}})
     with app.test_request_context(), force_locale("en"):
         def read(value: str) -> list[str]:
             return q.kind.read(q, MultiDict({q.code: value})).errors

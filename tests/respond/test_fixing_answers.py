@@ -24,7 +24,8 @@ def _select_options(page: str, name: str) -> list[tuple[str, str]]:
 def _summary_links(page: bytes) -> list[tuple[str, str]]:
     """(target, text) of each link of the error summary."""
     summary = page.decode().split('class="error-summary', 1)[1].split("</ul>", 1)[0]
-    return [(href, html_lib.unescape(text)) for href, text in re.findall(r'<li><a href="#([^"]+)">([^<]+)</a>', summary)]
+    links = re.findall(r'<li><a href="#([^"]+)">([^<]+)</a>', summary)
+    return [(href, html_lib.unescape(text)) for href, text in links]
 
 
 # --- going back ------------------------------------------------------------------------------
@@ -131,7 +132,7 @@ def test_error_summary_names_each_question_and_links_to_it(client, make_survey, 
     assert _summary_links(page.data) == [("cohort_year", NAMED[lang][0]), ("country", NAMED[lang][1])]
     html = page.data.decode()
     # The same message beside the field, which the link's target is.
-    assert f'<p class="error-message" id="cohort_year-error"><span class="visually-hidden">' in html
+    assert '<p class="error-message" id="cohort_year-error"><span class="visually-hidden">' in html
     assert NAMED[lang][0] in html.split('id="cohort_year-error"', 1)[1].split("</p>", 1)[0]
     assert 'id="cohort_year"' in html and 'id="country"' in html
 

@@ -44,12 +44,15 @@ def _question_block(html: str, code: str) -> str:
 
 
 HEARING = "Rank the ways of hearing from the ITP, from most to least preferred"
+RANK_FROM_LIST = f"Choose each rank for “{HEARING}” from the list"
+YEAR = "Enter an answer to “Year you started”"
 # (survey file, section, question code, fields to change, message shown beside the question: naming it)
 CASES = [
-    (LEGACY_SURVEY, 2, "hearing_rank", {"hearing_rank__fb_group": "²"}, f"Choose each rank for “{HEARING}” from the list"),
-    (LEGACY_SURVEY, 2, "hearing_rank", {"hearing_rank__fb_group": "٣"}, f"Choose each rank for “{HEARING}” from the list"),
-    (LEGACY_SURVEY, 2, "hearing_rank", {"hearing_rank__fb_group": "99"}, f"Choose each rank for “{HEARING}” from the list"),
-    (LEGACY_SURVEY, 2, "hearing_rank", {"hearing_rank__fb_group": ["1", "1"]}, f"Give each item in “{HEARING}” only one rank"),
+    (LEGACY_SURVEY, 2, "hearing_rank", {"hearing_rank__fb_group": "²"}, RANK_FROM_LIST),
+    (LEGACY_SURVEY, 2, "hearing_rank", {"hearing_rank__fb_group": "٣"}, RANK_FROM_LIST),
+    (LEGACY_SURVEY, 2, "hearing_rank", {"hearing_rank__fb_group": "99"}, RANK_FROM_LIST),
+    (LEGACY_SURVEY, 2, "hearing_rank", {"hearing_rank__fb_group": ["1", "1"]},
+     f"Give each item in “{HEARING}” only one rank"),
     (LEGACY_SURVEY, 2, "platforms_used", {"platforms_used": ["facebook", "facebook"]},
      "Select each answer to “Which platforms do you use at least once a month?” only once"),
     (LEGACY_SURVEY, 3, "activities", {"activities": "REPEAT"},
@@ -67,14 +70,14 @@ CASES = [
     (ALL_TYPES_SURVEY, 3, "nickname", {"nickname": ["Nana", "Nono"]}, "Enter only one answer to “Your nickname”"),
     (ALL_TYPES_SURVEY, 3, "comments", {"comments": ["one", "two"]}, "Enter only one answer to “Any comments?”"),
     (ALL_TYPES_SURVEY, 3, "year", {"year": ["2000", "2001"]}, "Enter only one number for “Year you started”"),
-    (ALL_TYPES_SURVEY, 3, "year", {"year": "٢٠١٥"}, "Enter an answer to “Year you started” using the digits 0 to 9"),
-    (ALL_TYPES_SURVEY, 3, "year", {"year": "２０１５"}, "Enter an answer to “Year you started” using the digits 0 to 9"),
-    (ALL_TYPES_SURVEY, 3, "year", {"year": "²"}, "Enter an answer to “Year you started” using the digits 0 to 9"),
-    (ALL_TYPES_SURVEY, 3, "year", {"year": "1_990"}, "Enter an answer to “Year you started” as a whole number, like 2015"),
-    (ALL_TYPES_SURVEY, 3, "year", {"year": "+1990"}, "Enter an answer to “Year you started” as a whole number, like 2015"),
-    (ALL_TYPES_SURVEY, 3, "year", {"year": "9" * 5000}, "Enter an answer to “Year you started” as a number between 1950 and 2030"),
-    (ALL_TYPES_SURVEY, 3, "year", {"year": "-" + "9" * 30}, "Enter an answer to “Year you started” as a number between 1950 and 2030"),
-    (ALL_TYPES_SURVEY, 3, "year", {"year": "2031"}, "Enter an answer to “Year you started” as a number between 1950 and 2030"),
+    (ALL_TYPES_SURVEY, 3, "year", {"year": "٢٠١٥"}, f"{YEAR} using the digits 0 to 9"),
+    (ALL_TYPES_SURVEY, 3, "year", {"year": "２０１５"}, f"{YEAR} using the digits 0 to 9"),
+    (ALL_TYPES_SURVEY, 3, "year", {"year": "²"}, f"{YEAR} using the digits 0 to 9"),
+    (ALL_TYPES_SURVEY, 3, "year", {"year": "1_990"}, f"{YEAR} as a whole number, like 2015"),
+    (ALL_TYPES_SURVEY, 3, "year", {"year": "+1990"}, f"{YEAR} as a whole number, like 2015"),
+    (ALL_TYPES_SURVEY, 3, "year", {"year": "9" * 5000}, f"{YEAR} as a number between 1950 and 2030"),
+    (ALL_TYPES_SURVEY, 3, "year", {"year": "-" + "9" * 30}, f"{YEAR} as a number between 1950 and 2030"),
+    (ALL_TYPES_SURVEY, 3, "year", {"year": "2031"}, f"{YEAR} as a number between 1950 and 2030"),
 ]
 
 
