@@ -142,6 +142,8 @@ def section(kind: str, token: str, number: int):
             target = url_for("respond.section", kind=kind, token=token, number=number + 1,
                              new=1 if first_save else None)  # None: left out of the URL
         return redirect(target)
+    if going_back:  # only the expired session stopped it: no judgement of the answers on the way back
+        form.question_errors = {}
     # Show everything exactly as typed, with the messages beside the questions.
     return _section_page(link, structure, current, form, csrf_expired=not csrf_ok,
                          returning_to_check=returning_to_check, new_resume=new_resume)

@@ -197,3 +197,17 @@ def test_the_bundled_survey_loads_countries_in_english_collation_order(app, make
         codes = [o.code for o in question.choices]
         assert codes.index("ci") < codes.index("cz")
         assert db.session.scalar(select(func.count()).select_from(Answer)) == 0
+
+
+def test_going_back_with_an_expired_page_keeps_everything_and_judges_nothing(app, client, all_types,
+                                                                             make_invitation):
+    token = make_invitation(all_types)
+    base = f"/s/{token}"
+    post_page(client, f"{base}/1", SECTION1)
+    page = client.post(f"{base}/2", data={"order__a": "1", "order__b": "1", "csrf_token": "stale",
+                                          "action": "back"})
+    assert page.status_code == 200
+    html = page.data.decode()
+    assert "Your session had expired" in html and 'class="error-message"' not in html
+    assert re.search(r'name="order__b">.*?<option selected>1', html, re.S)  # as typed
+    assert "usage" not in stored(app, all_types) and "order" not in stored(app, all_types)
