@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..figures import Figure
@@ -50,7 +51,13 @@ class Subject:
         pick = text or first_text
         label = pick(q.label)
         named = q.settings.get("error_name")
-        name = pick(named) if isinstance(named, dict) and named else ""
+        locale = get_locale()
+        lang = locale.language if locale is not None else None
+        # A name missing in the message's language would be a foreign phrase inside it: quote the
+        # label instead when the label has that language.
+        name = ""
+        if isinstance(named, dict) and named and (lang is None or lang in named or lang not in q.label):
+            name = pick(named)
         return cls(name or _("an answer to “%(question)s”", question=label), label)
 
 

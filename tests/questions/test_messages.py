@@ -81,3 +81,11 @@ def test_exclusive_choice_with_another_says_so(app, by_type):
     with app.test_request_context(), force_locale("en"):
         errors = q.kind.read(q, MultiDict(), _pick("en")).errors
     assert errors == [f"Select an answer to “{q.label['en']}”, or “{exclusive.label['en']}”"]
+
+
+def test_a_short_name_missing_in_the_pages_language_gives_way_to_the_label(app, by_type):
+    q = by_type["single"]
+    q = replace(q, settings={**q.settings, "error_name": {"en": "your favourite colour"}})
+    with app.test_request_context(), force_locale("fr"):
+        errors = q.kind.read(q, MultiDict(), _pick("fr")).errors
+    assert errors == [f"Sélectionnez une réponse à la question « {q.label['fr']} »"]
