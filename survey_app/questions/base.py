@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from flask_babel import get_locale
@@ -34,31 +35,37 @@ def first_text(texts: Texts) -> str:
     return texts.get("en") or next(iter(texts.values()), "")
 
 
-@dataclass(frozen=True)
 class Subject:
     """How the messages of one question name it, in the page's language (GOV.UK style).
 
     `name` fits after a verb ("Select the year you took part in the ITP summer programme"): the
     survey file's `error_name`, or else built from the label ("an answer to “Which year…”").
     `question` is the label itself, for messages that refer to the question ("… to “Which year…”").
+    Both are worked out only when a message needs them: most posted answers are valid.
     """
 
-    name: str
-    question: str
+    def __init__(self, q: QuestionView, text: TextPicker | None = None) -> None:
+        self.q = q
+        self.pick = text or first_text
 
     @classmethod
     def of(cls, q: QuestionView, text: TextPicker | None = None) -> Subject:
-        pick = text or first_text
-        label = pick(q.label)
-        named = q.settings.get("error_name")
+        return cls(q, text)
+
+    @cached_property
+    def question(self) -> str:
+        return self.pick(self.q.label)
+
+    @cached_property
+    def name(self) -> str:
+        named = self.q.settings.get("error_name")
         locale = get_locale()
         lang = locale.language if locale is not None else None
         # A name missing in the message's language would be a foreign phrase inside it: quote the
         # label instead when the label has that language.
-        name = ""
-        if isinstance(named, dict) and named and (lang is None or lang in named or lang not in q.label):
-            name = pick(named)
-        return cls(name or _("an answer to “%(question)s”", question=label), label)
+        if isinstance(named, dict) and named and (lang is None or lang in named or lang not in self.q.label):
+            return self.pick(named) or _("an answer to “%(question)s”", question=self.question)
+        return _("an answer to “%(question)s”", question=self.question)
 
 
 @dataclass
