@@ -16,11 +16,13 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE, never batch mode: on SQLite a batch copy drops the old staff_users table, and with
+# foreign keys on that deletes every session (ON DELETE CASCADE) and the audit log's actors (SET NULL).
+
+
 def upgrade():
-    with op.batch_alter_table('staff_users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('language', sa.String(length=8), nullable=True))
+    op.add_column('staff_users', sa.Column('language', sa.String(length=8), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table('staff_users', schema=None) as batch_op:
-        batch_op.drop_column('language')
+    op.drop_column('staff_users', 'language')

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -65,6 +66,10 @@ class Response(Model):
     # A staff member's preview (services/test_responses.py): walked like an open-link response but
     # never counted in totals, results, exports, the report or any fellow's status; staff delete them.
     is_test: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sql_text("false"))
+    # What a fellow typed on a page but could not save yet, because it was not valid when they went
+    # back a page: {question id: [[field name, value], ...]}, shown again as typed on that page. Never
+    # an answer: results, exports and the PDF read only `answers`; cleared once saved or submitted.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan", passive_deletes=True

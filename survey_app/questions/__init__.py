@@ -14,7 +14,10 @@ from .base import (
     QuestionType,
     RankItem,
     Reading,
+    Subject,
     SummaryContext,
+    TextPicker,
+    Texts,
     group_by_question,
     percent,
 )
@@ -27,6 +30,7 @@ from . import choice, matrix, number, ranking, text  # noqa: E402,F401  isort: s
 __all__ = [
     "AnswerRow", "DefinitionError", "ExportColumn", "MatrixRow", "NumberSummary", "OptionCount", "OptionView",
     "Posted", "QuestionResult", "QuestionTally", "QuestionType", "QuestionView", "RankItem", "Reading",
-    "StoredAnswer", "SummaryContext", "clean_text", "get_type", "group_by_question", "percent", "register",
+    "StoredAnswer", "Subject", "SummaryContext", "TextPicker", "Texts",
+    "clean_text", "get_type", "group_by_question", "percent", "register",
     "storable_text", "type_names",
 ]

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from ..figures import Figure
 from .answers import AnswerRow, Posted, StoredAnswer
@@ -24,6 +28,44 @@ TextPicker = Callable[[Texts], str]
 
 class DefinitionError(ValueError):
     """A question in a survey file is malformed; the message says where and why."""
+
+
+def first_text(texts: Texts) -> str:
+    """English, else the first text given: the picker used when no page language is at hand."""
+    return texts.get("en") or next(iter(texts.values()), "")
+
+
+class Subject:
+    """How the messages of one question name it, in the page's language (GOV.UK style).
+
+    `name` fits after a verb ("Select the year you took part in the ITP summer programme"): the
+    survey file's `error_name`, or else built from the label ("an answer to “Which year…”").
+    `question` is the label itself, for messages that refer to the question ("… to “Which year…”").
+    Both are worked out only when a message needs them: most posted answers are valid.
+    """
+
+    def __init__(self, q: QuestionView, text: TextPicker | None = None) -> None:
+        self.q = q
+        self.pick = text or first_text
+
+    @classmethod
+    def of(cls, q: QuestionView, text: TextPicker | None = None) -> Subject:
+        return cls(q, text)
+
+    @cached_property
+    def question(self) -> str:
+        return self.pick(self.q.label)
+
+    @cached_property
+    def name(self) -> str:
+        named = self.q.settings.get("error_name")
+        locale = get_locale()
+        lang = locale.language if locale is not None else None
+        # A name missing in the message's language would be a foreign phrase inside it: quote the
+        # label instead when the label has that language.
+        if isinstance(named, dict) and named and (lang is None or lang in named or lang not in self.q.label):
+            return self.pick(named) or _("an answer to “%(question)s”", question=self.question)
+        return _("an answer to “%(question)s”", question=self.question)
 
 
 @dataclass
@@ -242,7 +284,8 @@ class QuestionType:
 
     # -- the form --
 
-    def read(self, q: QuestionView, posted: Posted) -> Reading:
+    def read(self, q: QuestionView, posted: Posted, text: TextPicker | None = None) -> Reading:
+        """Check the posted answer; messages name the question (text picks its texts in the page's language)."""
         raise NotImplementedError
 
     def field_names(self, q: QuestionView) -> list[str]:

@@ -1,13 +1,13 @@
 """Choice questions: one answer (radios or a list), an agreement scale, or several answers (check boxes)."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from ..countries import country_codes
+from ..countries import country_codes, country_names, country_order
 from ..figures import Bar, Bars, Cell, Figure, Segment, Stacked, StackRow, Table, percent_text
 from .answers import AnswerRow, Posted, StoredAnswer, clean_text
 from .base import (
@@ -22,8 +22,11 @@ from .base import (
     Sampled,
     Sampler,
     SampleTexts,
+    Subject,
     SummaryContext,
     TextPicker,
+    Texts,
+    first_text,
     flag_setting,
     integer_setting,
     percent,
@@ -54,19 +57,19 @@ class ChoiceType(QuestionType):
         if len(question["options"]) < 2:
             raise DefinitionError(f"{where}: a {self.name} question needs at least two options")
 
-    def _other_errors(self, q: QuestionView, posted: Posted, chosen: set[str]) -> list[str]:
+    def _other_errors(self, q: QuestionView, posted: Posted, chosen: set[str], subject: Subject) -> list[str]:
         other = q.other_option
         if other is None or other.code not in chosen:
             return []
         texts = posted.getlist(other_field_name(q))
         if len(texts) > 1:
-            return [_("Enter only one answer")]
+            return [_("Enter only one other answer to “%(question)s”", question=subject.question)]
         text = clean_text(texts[0] if texts else None)
         if not text:
-            return [_("Say what the other answer is")]
+            return [_("Say what your other answer to “%(question)s” is", question=subject.question)]
         if len(text) > OTHER_TEXT_MAX:
-            return [_("Your answer must be %(max)d characters or fewer (it is %(len)d)", max=OTHER_TEXT_MAX,
-                      len=len(text))]
+            return [_("Your other answer to “%(question)s” must be %(max)d characters or fewer (it is %(len)d)",
+                      question=subject.question, max=OTHER_TEXT_MAX, len=len(text))]
         return []
 
     def _rows(self, q: QuestionView, posted: Posted, chosen: Sequence[str]) -> list[AnswerRow]:
@@ -204,27 +207,34 @@ class SingleChoice(ChoiceType):
         """Show a drop-down list instead of radios for long lists such as countries."""
         return len(q.choices) >= LIST_FROM or q.settings.get("display") == "select"
 
-    def required_message(self, q: QuestionView) -> str:
-        return _("Select an option from the list") if self.shows_list(q) else _("Select an answer")
-
-    def read(self, q: QuestionView, posted: Posted) -> Reading:
+    def read(self, q: QuestionView, posted: Posted, text: TextPicker | None = None) -> Reading:
+        subject = Subject.of(q, text)
         values = posted.getlist(q.code)
         value = values[0] if values else ""
         errors = []
         if len(values) > 1:
-            errors.append(_("Select only one answer"))
+            errors.append(_("Select only one answer to “%(question)s”", question=subject.question))
         elif not value:
             if q.required:
-                errors.append(self.required_message(q))
+                errors.append(_("Select %(name)s", name=subject.name))
         elif value not in q.choice_codes:
-            errors.append(_("Select one of the options shown"))
-        errors += self._other_errors(q, posted, {value} if value else set())
+            errors.append(_("Select one of the options shown for “%(question)s”", question=subject.question))
+        errors += self._other_errors(q, posted, {value} if value else set(), subject)
         if errors:
             return Reading(errors=errors)
         return Reading(rows=self._rows(q, posted, [value] if value else []))
 
     def first_field_id(self, q: QuestionView) -> str:
         return q.code if self.shows_list(q) else super().first_field_id(q)
+
+    def shown_choices(self, q: QuestionView, lang: str, text: Callable[[Texts, str], str]) -> list[tuple[str, str]]:
+        """The choices as (code, label) in the order shown: a country list by its CLDR names in this language."""
+        if not q.country_list:
+            return [(o.code, text(o.label, lang)) for o in q.choices]
+        names, order = country_names(lang), country_order(lang)
+        countries = sorted((o for o in q.choices if o.code.upper() in order), key=lambda o: order[o.code.upper()])
+        return [*((o.code, names[o.code.upper()]) for o in countries),
+                *((o.code, text(o.label, lang)) for o in q.choices if o.code.upper() not in order)]
 
     def sampler(self, q: QuestionView, rng: RandomSource, texts: SampleTexts) -> Sampler:
         options = [o for o in q.choices]
@@ -284,27 +294,34 @@ class MultipleChoice(ChoiceType):
     template = "multiple"
     settings = {"min_choices": integer_setting(0), "max_choices": integer_setting(1)}
 
-    def read(self, q: QuestionView, posted: Posted) -> Reading:
+    def read(self, q: QuestionView, posted: Posted, text: TextPicker | None = None) -> Reading:
+        subject = Subject.of(q, text)
+        pick = text or first_text
         values = posted.getlist(q.code)
         chosen = set(values)
+        exclusive = [o for o in q.choices if o.is_exclusive]
         errors = []
         if chosen - q.choice_codes:
-            errors.append(_("Select only the options shown"))
+            errors.append(_("Select only the options shown for “%(question)s”", question=subject.question))
         elif len(values) != len(chosen):
-            errors.append(_("Select each answer only once"))
+            errors.append(_("Select each answer to “%(question)s” only once", question=subject.question))
         elif not chosen and q.required:
-            exclusive = any(o.is_exclusive for o in q.choices)
-            errors.append(_("Select at least one answer, or “None of these”") if exclusive
-                          else _("Select at least one answer"))
-        exclusive_codes = {o.code for o in q.choices if o.is_exclusive}
-        if chosen & exclusive_codes and len(chosen) > 1:
-            errors.append(_("“None of these” cannot be combined with other answers"))
+            errors.append(_("Select %(name)s, or “%(none)s”", name=subject.name, none=pick(exclusive[0].label))
+                          if exclusive else _("Select %(name)s", name=subject.name))
+        for option in exclusive:
+            if option.code in chosen and len(chosen) > 1:
+                errors.append(_("“%(none)s” cannot be selected with another answer to “%(question)s”",
+                                none=pick(option.label), question=subject.question))
         minimum, maximum = q.settings.get("min_choices"), q.settings.get("max_choices")
         if chosen and minimum and len(chosen) < int(minimum):
-            errors.append(ngettext("Select at least %(num)d answer", "Select at least %(num)d answers", int(minimum)))
+            errors.append(ngettext("Select at least %(num)d answer to “%(question)s”",
+                                   "Select at least %(num)d answers to “%(question)s”", int(minimum),
+                                   question=subject.question))
         if maximum and len(chosen) > int(maximum):
-            errors.append(ngettext("Select at most %(num)d answer", "Select at most %(num)d answers", int(maximum)))
-        errors += self._other_errors(q, posted, chosen)
+            errors.append(ngettext("Select at most %(num)d answer to “%(question)s”",
+                                   "Select at most %(num)d answers to “%(question)s”", int(maximum),
+                                   question=subject.question))
+        errors += self._other_errors(q, posted, chosen, subject)
         if errors:
             return Reading(errors=errors)
         return Reading(rows=self._rows(q, posted, [code for code in values if code]))

@@ -22,6 +22,7 @@ from .base import (
     Sampled,
     Sampler,
     SampleTexts,
+    Subject,
     SummaryContext,
     TextPicker,
     flag_setting,
@@ -56,7 +57,8 @@ class Matrix(QuestionType):
         if not question["rows"]:
             raise DefinitionError(f"{where}: a matrix question needs rows")
 
-    def read(self, q: QuestionView, posted: Posted) -> Reading:
+    def read(self, q: QuestionView, posted: Posted, text: TextPicker | None = None) -> Reading:
+        subject = Subject.of(q, text)
         errors: list[str] = []
         rows: list[AnswerRow] = []
         unanswered = 0
@@ -65,15 +67,15 @@ class Matrix(QuestionType):
             if not values or not values[0]:
                 unanswered += 1
             elif len(values) > 1:
-                errors.append(_("Select only one answer in each row"))
+                errors.append(_("Select only one answer in each row of “%(question)s”", question=subject.question))
                 break
             elif values[0] not in q.choice_codes:
-                errors.append(_("Select one of the options shown"))
+                errors.append(_("Select one of the options shown for “%(question)s”", question=subject.question))
                 break
             else:
                 rows.append(AnswerRow(q.id, item_code=row.code, option_code=values[0]))
         if q.required and unanswered and not errors:
-            errors.append(_("Select an answer for each row"))
+            errors.append(_("Select %(name)s in each row", name=subject.name))
         return Reading(errors=errors) if errors else Reading(rows=rows)
 
     def field_names(self, q: QuestionView) -> list[str]:

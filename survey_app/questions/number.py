@@ -20,6 +20,7 @@ from .base import (
     Sampled,
     Sampler,
     SampleTexts,
+    Subject,
     SummaryContext,
     TextPicker,
     integer_setting,
@@ -60,21 +61,23 @@ class Number(QuestionType):
     template = "number"
     settings = {"min_value": integer_setting(), "max_value": integer_setting(), "autocomplete": word_setting()}
 
-    def read(self, q: QuestionView, posted: Posted) -> Reading:
+    def read(self, q: QuestionView, posted: Posted, text: TextPicker | None = None) -> Reading:
+        subject = Subject.of(q, text)
         values = posted.getlist(q.code)
         if len(values) > 1:
-            return Reading(errors=[_("Enter only one number")])
+            return Reading(errors=[_("Enter only one number for “%(question)s”", question=subject.question)])
         raw = clean_text(values[0] if values else None)
         if not raw:
-            return Reading(errors=[_("Enter a number")] if q.required else [])
+            return Reading(errors=[_("Enter %(name)s", name=subject.name)] if q.required else [])
         number = parse_whole_number(raw)
         low, high = number_bounds(q)
         if number is None and any(ch.isdigit() and not ch.isascii() for ch in raw):
-            return Reading(errors=[_("Enter the number using the digits 0 to 9")])
+            return Reading(errors=[_("Enter %(name)s using the digits 0 to 9", name=subject.name)])
         if number is None and not _WHOLE_NUMBER.fullmatch(raw):
-            return Reading(errors=[_("Enter a whole number, like 2015")])
+            return Reading(errors=[_("Enter %(name)s as a whole number, like 2015", name=subject.name)])
         if number is None or not low <= number <= high:
-            return Reading(errors=[_("Enter a number between %(low)s and %(high)s", low=low, high=high)])
+            return Reading(errors=[_("Enter %(name)s as a number between %(low)s and %(high)s", name=subject.name,
+                                     low=low, high=high)])
         return Reading(rows=[AnswerRow(q.id, number=number)])
 
     def formdata(self, q: QuestionView, stored: Sequence[StoredAnswer]) -> list[tuple[str, str]]:

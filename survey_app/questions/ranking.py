@@ -21,6 +21,7 @@ from .base import (
     Sampled,
     Sampler,
     SampleTexts,
+    Subject,
     SummaryContext,
     TextPicker,
     mean,
@@ -58,26 +59,29 @@ class Ranking(QuestionType):
         if len(question["options"]) < 2:
             raise DefinitionError(f"{where}: a ranking question needs at least two options")
 
-    def read(self, q: QuestionView, posted: Posted) -> Reading:
+    def read(self, q: QuestionView, posted: Posted, text: TextPicker | None = None) -> Reading:
+        subject = Subject.of(q, text)
         ranks: dict[str, int] = {}
         for item in q.choices:
             values = posted.getlist(rank_field_name(q, item.code))
             if len(values) > 1:
-                return Reading(errors=[_("Give each item only one rank")])
+                return Reading(errors=[_("Give each item in “%(question)s” only one rank", question=subject.question)])
             raw = values[0] if values else ""
             if not raw:
                 continue
             rank = parse_rank(raw, len(q.choices))
             if rank is None:
-                return Reading(errors=[_("Choose a rank from the list")])
+                return Reading(errors=[_("Choose each rank for “%(question)s” from the list",
+                                         question=subject.question)])
             ranks[item.code] = rank
         given = sorted(ranks.values())
         if len(given) != len(set(given)):
-            return Reading(errors=[_("Give each rank to only one item")])
+            return Reading(errors=[_("Give each rank in “%(question)s” to only one item", question=subject.question)])
         if given != list(range(1, len(given) + 1)):
-            return Reading(errors=[_("Use the ranks in order, starting from 1, without gaps")])
+            return Reading(errors=[_("Rank the items in “%(question)s” in order, starting from 1, without gaps",
+                                     question=subject.question)])
         if q.required and len(given) < len(q.choices):
-            return Reading(errors=[_("Rank every item")])
+            return Reading(errors=[_("Rank every item in “%(question)s”", question=subject.question)])
         return Reading(rows=[AnswerRow(q.id, item_code=code, number=rank) for code, rank in ranks.items()])
 
     def field_names(self, q: QuestionView) -> list[str]:

@@ -19,6 +19,7 @@ from .base import (
     Sampled,
     Sampler,
     SampleTexts,
+    Subject,
     SummaryContext,
     TextPicker,
     flag_setting,
@@ -37,16 +38,17 @@ class TextType(QuestionType):
     def limit(self, q: QuestionView) -> int:
         return int(q.settings.get("max_length", self.default_limit))
 
-    def read(self, q: QuestionView, posted: Posted) -> Reading:
+    def read(self, q: QuestionView, posted: Posted, text: TextPicker | None = None) -> Reading:
+        subject = Subject.of(q, text)
         values = posted.getlist(q.code)
         if len(values) > 1:
-            return Reading(errors=[_("Enter only one answer")])
+            return Reading(errors=[_("Enter only one answer to “%(question)s”", question=subject.question)])
         value = clean_text(values[0] if values else None)
         if not value:
-            return Reading(errors=[_("Enter an answer")] if q.required else [])
+            return Reading(errors=[_("Enter %(name)s", name=subject.name)] if q.required else [])
         if len(value) > self.limit(q):
-            return Reading(errors=[_("Your answer must be %(max)d characters or fewer (it is %(len)d)",
-                                     max=self.limit(q), len=len(value))])
+            return Reading(errors=[_("Enter %(name)s in %(max)d characters or fewer (it is %(len)d)",
+                                     name=subject.name, max=self.limit(q), len=len(value))])
         return Reading(rows=[AnswerRow(q.id, text=value)])
 
     def formdata(self, q: QuestionView, stored: Sequence[StoredAnswer]) -> list[tuple[str, str]]:

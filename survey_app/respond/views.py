@@ -98,7 +98,7 @@ def open_link(slug: str):
             return (render_template("respond/too_many_starts.html", survey=survey, minutes=math.ceil(wait / 60)),
                     429, {"Retry-After": str(wait)})
         _response, token = response_service.start_open_response(survey, current_language(), request.remote_addr)
-        return redirect(url_for("respond.section", kind="r", token=token, number=1, new=1))
+        return redirect(url_for("respond.section", kind="r", token=token, number=1))
     return render_template("respond/start.html", survey=survey, link=None, form=form,
                            structure=survey_structure(survey))
 
@@ -115,26 +115,37 @@ def section(kind: str, token: str, number: int):
     if current is None:
         abort(404)
     returning_to_check = request.values.get("return") == "check"
-    new_resume = request.args.get("new") == "1"
+    new_resume = request.method == "GET" and request.args.get("new") == "1"  # in full once, not on a retry
     language = current_language()
     if request.method == "GET":
-        stored = SectionAnswers.from_answers(current.questions, link.answers or {})
+        stored = SectionAnswers.from_answers(current.questions, link.answers or {},
+                                             link.response.draft if link.response else None)
         return _section_page(link, structure, current, stored, returning_to_check=returning_to_check,
                              new_resume=new_resume)
-    form = SectionAnswers(preview.questions_to_check(link, current), request.form)
+    form = SectionAnswers(preview.questions_to_check(link, current), request.form,
+                          lambda texts: structure.text(texts, language))
     csrf_ok = link_csrf.is_valid(kind, token, request.form.get("csrf_token"))
-    if form.validate() and csrf_ok:
+    going_back = request.form.get("action") == "back" and number > 1
+    valid = form.validate()
+    # Going back never stops at a message: valid answers are saved, the rest kept as typed (a draft).
+    if csrf_ok and (valid or going_back):
+        # An open-link fellow sees the resume link in full once: on the page after their first save.
+        first_save = kind == "r" and link.response is not None and link.response.last_section == 0 and valid
         try:
-            response_service.save_section(link, current, form.answer_rows(), language)
+            response_service.save_section(link, current, form.answer_rows(), language,
+                                          kept=form.kept_as_typed(), completed=valid)
         except response_service.AlreadySubmitted:
             return redirect(url_for("respond.done", kind=kind, token=token))
-        if request.form.get("action") == "back" and number > 1:
+        if going_back:
             target = url_for("respond.section", kind=kind, token=token, number=number - 1)
         elif returning_to_check or number == len(structure.sections):
             target = url_for("respond.check", kind=kind, token=token)
         else:
-            target = url_for("respond.section", kind=kind, token=token, number=number + 1)
+            target = url_for("respond.section", kind=kind, token=token, number=number + 1,
+                             new=1 if first_save else None)  # None: left out of the URL
         return redirect(target)
+    if going_back:  # only the expired session stopped it: no judgement of the answers on the way back
+        form.question_errors = {}
     # Show everything exactly as typed, with the messages beside the questions.
     return _section_page(link, structure, current, form, csrf_expired=not csrf_ok,
                          returning_to_check=returning_to_check, new_resume=new_resume)
@@ -159,7 +170,9 @@ def check(kind: str, token: str):
     answers = link.answers or {}
     return render_template(
         "respond/check.html", survey=link.survey, link=link, structure=structure, answers=answers,
-        missing=response_service.unanswered_required(structure, answers), link_csrf=link_csrf.issue(kind, token),
+        missing=response_service.unanswered_required(structure, answers),
+        unsaved=response_service.unsaved_answers(structure, link.response.draft),
+        link_csrf=link_csrf.issue(kind, token),
     )
 
 
@@ -179,7 +192,7 @@ def submit(kind: str, token: str):
     if link.response is None:
         return redirect(url_for("respond.section", kind=kind, token=token, number=1))
     missing = response_service.unanswered_required(structure, link.answers or {})
-    if missing and not link.is_test:  # a preview may skip required questions
+    if (missing and not link.is_test) or response_service.unsaved_answers(structure, link.response.draft):
         return redirect(url_for("respond.check", kind=kind, token=token))
     response_service.submit_response(link)
     return redirect(url_for("respond.done", kind=kind, token=token))

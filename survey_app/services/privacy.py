@@ -190,6 +190,12 @@ def participant_data(participant_id: int) -> dict[str, Any]:
                                 "note": "An unfinished response to an anonymous survey is not shown to staff."}
     elif response is not None:
         data["response"] = _row(response, _RESPONSE_FIELDS) | {"answers": _answers_with_labels(survey, response)}
+        if response.draft:
+            # Typed but not saved as answers yet (not valid when the fellow went back a page).
+            codes = dict(db.session.execute(select(Question.id, Question.code)
+                                            .where(Question.survey_id == survey.id)).tuples().all())
+            data["response"]["unsaved_as_typed"] = {codes.get(int(key), key): fields
+                                                    for key, fields in response.draft.items()}
     return data
 
 
@@ -361,6 +367,7 @@ def _erase_survey_personal_data(survey: Survey) -> None:
     for response in responses:
         response.invitation_id = None
         response.resume_token_hash = None
+        response.draft = None  # what was typed but never saved may hold free text too
         response.started_at = _day(response.started_at)
         response.updated_at = _day(response.updated_at)
         if response.submitted_at is not None:

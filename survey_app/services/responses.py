@@ -7,11 +7,12 @@ racing submits, or a save racing a submit, see the response still open.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import Integer, String, bindparam, case, delete, func, insert, null, select, update
 
 from ..extensions import db
 from ..models import (
@@ -33,6 +34,10 @@ from .structure import SURVEY_REF_COLUMNS, SectionView, SurveyRef, SurveyStructu
 
 class AlreadySubmitted(Exception):
     """The response was submitted; it can no longer change."""
+
+
+# Posted fields kept as typed, by question id (a string: the JSON column's keys).
+Draft = dict[str, list[list[str]]]
 
 
 @dataclass
@@ -57,6 +62,8 @@ class ResponseRef:
     started_at: datetime
     is_test: bool = False  # a staff preview (services/test_responses.py)
     language: str = "en"
+    # What could not be saved yet when the fellow went back a page: {question id: [[name, value], ...]}.
+    draft: Draft | None = None
 
 
 @dataclass
@@ -87,7 +94,7 @@ class RespondentLink:
 _responses, _answers, _invitations = Response.__table__, Answer.__table__, Invitation.__table__
 _surveys, _participants = Survey.__table__, Participant.__table__
 _RESPONSE_COLUMNS = (_responses.c.id, _responses.c.status, _responses.c.last_section, _responses.c.started_at,
-                     _responses.c.is_test, _responses.c.language)
+                     _responses.c.is_test, _responses.c.language, _responses.c.draft)
 _INVITATION_COLUMNS = (_invitations.c.id, _invitations.c.opened_at, _invitations.c.completed_at,
                        _participants.c.language, _participants.c.country, _participants.c.cohort)
 _PERSONAL_LINK = (
@@ -112,8 +119,9 @@ _ALL_ANSWERS = (
 
 
 def _response_ref(row: Any, offset: int = 0) -> ResponseRef | None:
-    rid, status, last_section, started_at, is_test, language = row[offset:offset + len(_RESPONSE_COLUMNS)]
-    return None if rid is None else ResponseRef(rid, status, last_section, started_at, bool(is_test), language)
+    rid, status, last_section, started_at, is_test, language, draft = row[offset:offset + len(_RESPONSE_COLUMNS)]
+    return None if rid is None else ResponseRef(rid, status, last_section, started_at, bool(is_test), language,
+                                                draft or None)
 
 
 def find_link(kind: str, token: str, with_answers: bool = False) -> RespondentLink | None:
@@ -208,7 +216,9 @@ def _first_save(link: RespondentLink, language: str, values: dict[str, Any],
         .values(status=InvitationStatus.STARTED.value, started_at=started)
         .execution_options(synchronize_session=False))
     _insert_answers(response_id, answers)
-    link.response = ResponseRef(response_id, row["status"], row["last_section"], started, language=language)
+    draft = row.get("draft")
+    link.response = ResponseRef(response_id, row["status"], row["last_section"], started, language=language,
+                                draft=draft if isinstance(draft, dict) else None)
     return link.response
 
 
@@ -248,15 +258,38 @@ def _partial(response_id: int) -> Any:
     return update(Response).where(Response.id == response_id, Response.status == ResponseStatus.PARTIAL.value)
 
 
-def save_section(link: RespondentLink, section: SectionView, rows: list[AnswerRow], language: str) -> ResponseRef:
-    """Replace the answers of one section, refusing once the response is submitted. Commit."""
+Kept = Mapping[int, Sequence[tuple[str, str]]]
+
+
+def merged_draft(current: Draft | None, section: SectionView, kept: Kept) -> Draft | None:
+    """The response's draft with this section's part replaced by what is kept now (None when empty)."""
+    ids = {str(q.id) for q in section.questions}
+    draft = {key: fields for key, fields in (current or {}).items() if key not in ids}
+    for question_id, fields in kept.items():
+        values = [[name, storable_text(value) or ""] for name, value in fields if value]
+        if values:
+            draft[str(question_id)] = values
+    return draft or None
+
+
+def save_section(link: RespondentLink, section: SectionView, rows: list[AnswerRow], language: str,
+                 kept: Kept | None = None, completed: bool = True) -> ResponseRef:
+    """Replace the answers of one section, refusing once the response is submitted. Commit.
+
+    rows are the valid answers. kept holds, by question, the posted fields of answers not valid yet,
+    kept as a draft (never as answers) when the fellow goes back a page; completed is False then,
+    so the page does not count as done for where the link resumes.
+    """
     if link.submitted:
         raise AlreadySubmitted()
     values = _profile_values(section, rows)
     answers = [{"question_id": r.question_id, "item_code": r.item_code, "option_code": r.option_code,
                 "number": r.number, "text": storable_text(r.text)} for r in rows]
+    reached = section.number if completed else 0
+    draft = merged_draft(link.response.draft if link.response else None, section, kept or {})
     if link.response is None:
-        created = _first_save(link, language, {**values, "last_section": section.number}, answers)
+        created = _first_save(link, language, {**values, "last_section": reached,
+                                                 "draft": null() if draft is None else draft}, answers)
         if created is not None:
             db.session.commit()
             return created
@@ -264,7 +297,8 @@ def save_section(link: RespondentLink, section: SectionView, rows: list[AnswerRo
     assert response is not None  # found or created by the first save
     if not _guarded(_partial(response.id).values(
             updated_at=utcnow(),
-            last_section=case((Response.last_section < section.number, section.number), else_=Response.last_section),
+            draft=null() if draft is None else draft,
+            last_section=case((Response.last_section < reached, reached), else_=Response.last_section),
             country=func.coalesce(bindparam("country", values.get("country"), type_=String), Response.country),
             cohort=func.coalesce(bindparam("cohort", values.get("cohort"), type_=Integer), Response.cohort))):
         raise AlreadySubmitted()
@@ -282,6 +316,14 @@ def unanswered_required(structure: SurveyStructure,
             if question.required and not question.kind.is_complete(question, answers.get(question.id, []))]
 
 
+def unsaved_answers(structure: SurveyStructure, draft: Draft | None) -> list[tuple[SectionView, QuestionView]]:
+    """Questions whose answer was kept as typed but not saved (not valid yet): settle them before sending."""
+    if not draft:
+        return []
+    return [(section, question) for section in structure.sections for question in section.questions
+            if str(question.id) in draft]
+
+
 def submit_response(link: RespondentLink) -> bool:
     """Complete the response exactly once; return False when it was already submitted. Commit.
 
@@ -294,7 +336,9 @@ def submit_response(link: RespondentLink) -> bool:
         return False
     anonymous = link.survey.anonymous
     stamp = _stamp(anonymous)
-    values: dict[str, Any] = {"status": ResponseStatus.COMPLETE.value, "submitted_at": stamp, "updated_at": stamp}
+    # A draft is never kept once the answers are sent (the check page asked to settle it first).
+    values: dict[str, Any] = {"status": ResponseStatus.COMPLETE.value, "submitted_at": stamp, "updated_at": stamp,
+                              "draft": null()}
     if anonymous:
         # Anonymous surveys keep no link between a response and the invitation, and no precise times.
         values.update(invitation_id=None, started_at=_day(response.started_at))

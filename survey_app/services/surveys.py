@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from sqlalchemy import func, select
 
-from ..countries import country_codes, country_names
+from ..countries import collation_key, country_codes, country_names
 from ..extensions import db
 from ..models import (
     Answer,
@@ -103,7 +103,7 @@ def _expand_options(spec: Any, where: str, languages: list[str]) -> list[dict[st
         english = country_names("en")
         options = [
             {"code": code.lower(), "label": {lang: names[lang][code] for lang in languages}}
-            for code in sorted(country_codes(), key=lambda c: english[c])
+            for code in sorted(country_codes(), key=lambda c: collation_key(english[c]))
         ]
     elif "range" in spec:
         bounds = spec["range"]
@@ -200,6 +200,9 @@ def _parse_question(question: dict[str, Any], where: str, languages: list[str], 
         "options": [],
         "rows": [],
     }
+    if "error_name" in question:
+        # How error messages name the question ("Select the year you took part …"), kept with its settings.
+        parsed["settings"]["error_name"] = _texts(question["error_name"], f"{where} error_name")
     if kind.takes_options:
         parsed["options"] = _parse_options(_expand_options(question.get("options"), where, languages),
                                            OptionRole.CHOICE.value, where)

@@ -28,6 +28,9 @@ def _translatable_texts(survey: Survey) -> Iterator[tuple[str, Texts]]:
         for question in section.questions:
             yield f"question {question.code}: label", question.label or {}
             yield f"question {question.code}: hint", question.hint or {}
+            error_name = (question.settings or {}).get("error_name")
+            if isinstance(error_name, dict):
+                yield f"question {question.code}: error name", error_name
             for option in question.options:
                 label = option.label or {}
                 base_label = (label.get(base) or "").strip()

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
-from survey_app.models import Answer, AuditEvent, Delivery, Invitation, Participant, Response, Survey
+from survey_app.models import Answer, AuditEvent, Delivery, Invitation, Participant, Question, Response, Survey
 from survey_app.models.base import utcnow
 from survey_app.services import privacy
 from tests.privacy.conftest import FREE_TEXT, invitation_of
@@ -188,3 +188,22 @@ def test_retention_setting_is_validated_and_audited(app, make_survey):
         privacy.set_retention(survey, 365, None)  # unchanged: no second event
         event = db.session.execute(select(AuditEvent)).scalar_one()
         assert (event.action, event.detail) == ("survey.retention_changed", {"previous_days": None, "days": 365})
+
+
+def test_text_kept_as_typed_is_exported_and_goes_with_retention(app, make_survey, make_invitation):
+    """A draft (typed, not valid yet, when the fellow went back) is personal data like an answer."""
+    survey_id = make_survey()
+    make_invitation(survey_id, name="Cy Twombly", email="cy@example.org")
+    with app.app_context():
+        person = db.session.execute(select(Participant).where(Participant.email == "cy@example.org")).scalar_one()
+        question_id = db.session.execute(select(Question.id).where(
+            Question.survey_id == survey_id, Question.code == "suggestions")).scalar_one()
+        db.session.add(Response(survey_id=survey_id, invitation_id=invitation_of(person.id).id,
+                                draft={str(question_id): [["suggestions", "Typed, not yet saved"]]}))
+        db.session.commit()
+        data = privacy.participant_data(person.id)
+        assert data["response"]["unsaved_as_typed"] == {"suggestions": [["suggestions", "Typed, not yet saved"]]}
+    _close(app, survey_id, days_ago=40, retention=30)
+    with app.app_context():
+        privacy.erase_expired()
+        assert db.session.execute(select(Response.draft)).scalar_one() is None

@@ -43,34 +43,41 @@ def _question_block(html: str, code: str) -> str:
     return html[start:end if end != -1 else len(html)]
 
 
-# (survey file, section, question code, fields to change, message shown beside the question)
+HEARING = "Rank the ways of hearing from the ITP, from most to least preferred"
+RANK_FROM_LIST = f"Choose each rank for “{HEARING}” from the list"
+YEAR = "Enter an answer to “Year you started”"
+# (survey file, section, question code, fields to change, message shown beside the question: naming it)
 CASES = [
-    (LEGACY_SURVEY, 2, "hearing_rank", {"hearing_rank__fb_group": "²"}, "Choose a rank from the list"),
-    (LEGACY_SURVEY, 2, "hearing_rank", {"hearing_rank__fb_group": "٣"}, "Choose a rank from the list"),
-    (LEGACY_SURVEY, 2, "hearing_rank", {"hearing_rank__fb_group": "99"}, "Choose a rank from the list"),
-    (LEGACY_SURVEY, 2, "hearing_rank", {"hearing_rank__fb_group": ["1", "1"]}, "Give each item only one rank"),
+    (LEGACY_SURVEY, 2, "hearing_rank", {"hearing_rank__fb_group": "²"}, RANK_FROM_LIST),
+    (LEGACY_SURVEY, 2, "hearing_rank", {"hearing_rank__fb_group": "٣"}, RANK_FROM_LIST),
+    (LEGACY_SURVEY, 2, "hearing_rank", {"hearing_rank__fb_group": "99"}, RANK_FROM_LIST),
+    (LEGACY_SURVEY, 2, "hearing_rank", {"hearing_rank__fb_group": ["1", "1"]},
+     f"Give each item in “{HEARING}” only one rank"),
     (LEGACY_SURVEY, 2, "platforms_used", {"platforms_used": ["facebook", "facebook"]},
-     "Select each answer only once"),
-    (LEGACY_SURVEY, 3, "activities", {"activities": "REPEAT"}, "Select each answer only once"),
+     "Select each answer to “Which platforms do you use at least once a month?” only once"),
+    (LEGACY_SURVEY, 3, "activities", {"activities": "REPEAT"},
+     "Select each answer to “Which online activities have you joined?” only once"),
     (LEGACY_SURVEY, 2, "preferred_platform", {"preferred_platform": ["facebook", "twitter"]},
-     "Select only one answer"),
+     "Select only one answer to “Which ONE platform do you prefer for keeping in touch with the ITP network?”"),
     (LEGACY_SURVEY, 2, "work_frequency", {"work_frequency__facebook": "REPEAT"},
-     "Select only one answer in each row"),
-    (ALL_TYPES_SURVEY, 1, "agree", {"agree": ["agree", "agree"]}, "Select only one answer"),
-    (ALL_TYPES_SURVEY, 1, "colour", {"colour": "other", "colour__other": ["Teal", "Cyan"]}, "Enter only one answer"),
-    (ALL_TYPES_SURVEY, 2, "order", {"order__a": "٢"}, "Choose a rank from the list"),
-    (ALL_TYPES_SURVEY, 2, "usage", {"usage__mail": ["daily", "never"]}, "Select only one answer in each row"),
-    (ALL_TYPES_SURVEY, 3, "nickname", {"nickname": ["Nana", "Nono"]}, "Enter only one answer"),
-    (ALL_TYPES_SURVEY, 3, "comments", {"comments": ["one", "two"]}, "Enter only one answer"),
-    (ALL_TYPES_SURVEY, 3, "year", {"year": ["2000", "2001"]}, "Enter only one number"),
-    (ALL_TYPES_SURVEY, 3, "year", {"year": "٢٠١٥"}, "Enter the number using the digits 0 to 9"),
-    (ALL_TYPES_SURVEY, 3, "year", {"year": "２０１５"}, "Enter the number using the digits 0 to 9"),
-    (ALL_TYPES_SURVEY, 3, "year", {"year": "²"}, "Enter the number using the digits 0 to 9"),
-    (ALL_TYPES_SURVEY, 3, "year", {"year": "1_990"}, "Enter a whole number, like 2015"),
-    (ALL_TYPES_SURVEY, 3, "year", {"year": "+1990"}, "Enter a whole number, like 2015"),
-    (ALL_TYPES_SURVEY, 3, "year", {"year": "9" * 5000}, "Enter a number between 1950 and 2030"),
-    (ALL_TYPES_SURVEY, 3, "year", {"year": "-" + "9" * 30}, "Enter a number between 1950 and 2030"),
-    (ALL_TYPES_SURVEY, 3, "year", {"year": "2031"}, "Enter a number between 1950 and 2030"),
+     "Select only one answer in each row of “How often do you use each platform for work?”"),
+    (ALL_TYPES_SURVEY, 1, "agree", {"agree": ["agree", "agree"]}, "Select only one answer to “Surveys are useful”"),
+    (ALL_TYPES_SURVEY, 1, "colour", {"colour": "other", "colour__other": ["Teal", "Cyan"]},
+     "Enter only one other answer to “Favourite colour”"),
+    (ALL_TYPES_SURVEY, 2, "order", {"order__a": "٢"}, "Choose each rank for “Rank these” from the list"),
+    (ALL_TYPES_SURVEY, 2, "usage", {"usage__mail": ["daily", "never"]},
+     "Select only one answer in each row of “How often do you use each?”"),
+    (ALL_TYPES_SURVEY, 3, "nickname", {"nickname": ["Nana", "Nono"]}, "Enter only one answer to “Your nickname”"),
+    (ALL_TYPES_SURVEY, 3, "comments", {"comments": ["one", "two"]}, "Enter only one answer to “Any comments?”"),
+    (ALL_TYPES_SURVEY, 3, "year", {"year": ["2000", "2001"]}, "Enter only one number for “Year you started”"),
+    (ALL_TYPES_SURVEY, 3, "year", {"year": "٢٠١٥"}, f"{YEAR} using the digits 0 to 9"),
+    (ALL_TYPES_SURVEY, 3, "year", {"year": "２０１５"}, f"{YEAR} using the digits 0 to 9"),
+    (ALL_TYPES_SURVEY, 3, "year", {"year": "²"}, f"{YEAR} using the digits 0 to 9"),
+    (ALL_TYPES_SURVEY, 3, "year", {"year": "1_990"}, f"{YEAR} as a whole number, like 2015"),
+    (ALL_TYPES_SURVEY, 3, "year", {"year": "+1990"}, f"{YEAR} as a whole number, like 2015"),
+    (ALL_TYPES_SURVEY, 3, "year", {"year": "9" * 5000}, f"{YEAR} as a number between 1950 and 2030"),
+    (ALL_TYPES_SURVEY, 3, "year", {"year": "-" + "9" * 30}, f"{YEAR} as a number between 1950 and 2030"),
+    (ALL_TYPES_SURVEY, 3, "year", {"year": "2031"}, f"{YEAR} as a number between 1950 and 2030"),
 ]
 
 

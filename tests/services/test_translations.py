@@ -49,9 +49,10 @@ def test_a_removed_text_is_reported_at_exactly_its_place(ctx):
     del role["options"][-1]["label"]["fr"]
     platforms_used = definition["sections"][1]["questions"][0]
     platforms_used["hint"]["es"] = "  "
+    del platforms_used["error_name"]["ru"]
     assert missing_translations(load(definition)) == {
         "fr": ["option role/other: label"], "es": ["question platforms_used: hint"],
-        "ar": [], "zh": [], "ru": [],
+        "ar": [], "zh": [], "ru": ["question platforms_used: error name"],
     }
 
 

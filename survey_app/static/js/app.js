@@ -13,6 +13,18 @@
     (heading || input).scrollIntoView();
     input.focus({ preventScroll: true });
   });
+  // "None of these" (data-exclusive): ticking it clears the other boxes, ticking another clears it.
+  // Captured first, so the "Other" box below syncs with the boxes as they end up; nothing is announced.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.checked || box.type !== "checkbox" || !box.closest) { return; }
+    var group = box.closest(".choices");
+    if (!group || !group.querySelector("input[data-exclusive]")) { return; }
+    var exclusive = box.hasAttribute("data-exclusive");
+    group.querySelectorAll("input[type=checkbox]:checked").forEach(function (other) {
+      if (other !== box && (exclusive || other.hasAttribute("data-exclusive"))) { other.checked = false; }
+    });
+  }, true);
   // "Other – please specify": show the text box only while Other is chosen (always shown without JS).
   var others = document.querySelectorAll(".conditional");
   function sync(box) {
