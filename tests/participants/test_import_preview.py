@@ -131,3 +131,14 @@ def test_the_template_imports_cleanly_through_the_same_importer(app, staff_clien
     assert (jose.name, jose.country, jose.cohort, jose.language) == ("José Quispe Mamani", "PE", 2019, "es")
     assert jose.attributes == {"museum": "Museo de Arte de Lima"}
     assert people["amina.okafor@example.org"].language == "en"
+
+
+def test_the_cli_dry_run_prints_the_same_warnings(runner, survey_id, tmp_path):
+    path = tmp_path / "fellows.csv"
+    path.write_bytes(MIXED)
+    result = runner.invoke(args=["participants", "import", "legacy-projects", str(path), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert ("warning: 12 fellows have language 'pt', which this survey does not offer: they will get 'en' "
+            "(the survey's base language)") in result.output
+    assert "warning: 1 fellow has language 'tr'" in result.output
+    assert "dry run: would add 21" in result.output
