@@ -51,6 +51,8 @@ OTHER_PLATFORMS: dict[str, tuple[str, ...]] = {
     "europe": ("Viber", "Signal", "Mastodon", "Bluesky", "Threads"),
 }
 OTHER_PLATFORMS_ANYWHERE = ("Signal", "Threads", "Bluesky", "Mastodon")
+# Share of fellows in a group who use a platform of OTHER_PLATFORMS (LINE in Thailand and Japan, Zalo in Viet Nam).
+OTHER_PLATFORM_SHARE = {"china": 0.35, "east_asia": 0.6, "south_east_asia": 0.5, "russian": 0.25, "europe": 0.15}
 
 # The bundled survey's codes for platforms, and for channels that live on one.
 PLATFORM_OF = {code: code for code in ("facebook", "instagram", "twitter", "wechat", "whatsapp", "linkedin",
@@ -150,7 +152,7 @@ class Persona:
     role: str
     role_other: str | None
     platforms: frozenset[str]
-    favourite: str | None  # the one they would keep in touch on, among their platforms
+    favourite: str | None  # the platform they would keep in touch on: one of theirs, or "other"
     other_platform: str | None
 
     def leaning(self, kind: str, item: str, option: str) -> float:
@@ -167,7 +169,7 @@ class Persona:
             platform = PLATFORM_OF[code]
             return 30.0 if platform == self.favourite else 6.0 if platform in self.platforms else 0.03
         if code == "other":
-            return 3.0 if self.other_platform else 0.05
+            return 30.0 if self.favourite == "other" else 3.0 if self.other_platform else 0.05
         return 1.0
 
     def write_in(self, rng: RandomSource, kind: str) -> str:
@@ -204,6 +206,16 @@ def draw_persona(rng: RandomSource, country: str, language: str, own_language: s
     favourite = rng.choices(used, [habits[p] ** 2 for p in used])[0] if used else None
     role = rng.choices([code for code, _share in ROLES], [share for _code, share in ROLES])[0]
     role_other = rng.choice(OTHER_ROLES.get(language) or OTHER_ROLES["en"]) if role == "other" else None
-    other_platform = rng.choice(OTHER_PLATFORMS[group]) if group in OTHER_PLATFORMS and rng.random() < 0.2 else None
+    # Where a platform the survey does not list is common (LINE, KakaoTalk, Xiaohongshu …), many fellows
+    # use one; elsewhere a few use Signal or the like. Some of them like it best.
+    if group in OTHER_PLATFORMS:
+        names = OTHER_PLATFORMS[group]  # the first is the most used
+        chance = OTHER_PLATFORM_SHARE.get(group, 0.25)
+        other_platform = rng.choices(names, [1 / (i + 1) for i in range(len(names))])[0] if rng.random() < chance \
+            else None
+    else:
+        other_platform = rng.choice(OTHER_PLATFORMS_ANYWHERE) if rng.random() < 0.08 else None
+    if other_platform and rng.random() < 0.5:
+        favourite = "other"
     return Persona(country=country, language=language, own_language=own_language, role=role,
                    role_other=role_other, platforms=platforms, favourite=favourite, other_platform=other_platform)

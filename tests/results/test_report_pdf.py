@@ -245,7 +245,7 @@ def _db_choice(survey_id: int, code: str) -> tuple[Counter, int]:
 
 def test_key_findings_are_true_of_the_database(app, legacy, pdf_en):
     text = re.sub(r"\s+", " ", "\n".join(_pages(pdf_en)))
-    with app.app_context():
+    with app.test_request_context():  # region_name() translates, as on a page
         survey = db.session.get(Survey, legacy.survey_id)
         content = report.build_content(survey, "en")
         by_key = {f.key: f.text for f in content.findings}
