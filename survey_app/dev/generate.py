@@ -71,7 +71,8 @@ class Answerer:
             self.plans.append((q, q.kind.sampler(q, rng, texts)))
 
     def _current(self) -> Persona:
-        assert self.persona is not None, "answers() sets the fellow first"  # nosec B101 - internal invariant
+        if self.persona is None:
+            raise RuntimeError("answers() chooses the fellow before any sampler runs")
         return self.persona
 
     def _write_in(self, kind: str, rng: RandomSource) -> str:
