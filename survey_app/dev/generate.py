@@ -164,7 +164,7 @@ def generate(survey: Survey, responses: int, *, invitations: bool = True, extra_
         for index in range(chunk_start, min(total, chunk_start + CHUNK)):
             where = country or rng.choices(codes, weights)[0]
             own = language or usual.get(where, "en")
-            lang = own if rng.random() >= ENGLISH_INSTEAD or language else "en"
+            lang = own if (rng.random() >= ENGLISH_INSTEAD or language) else "en"
             lang = lang if lang in allowed else survey.base_language
             cohort = rng.randint(2006, 2025)
             invitation_id = None

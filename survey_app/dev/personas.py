@@ -82,7 +82,7 @@ OTHER_ROLES: dict[str, tuple[str, ...]] = {
 ROLE_CODES = frozenset(code for code, _share in ROLES)
 
 # Free text that answers the bundled survey's two open questions, per language; a handful begin as
-# people do type ("@britmusITP …", "+1 …", "=> …") and so exercise the exports' formula guard.
+# people do type ("@britmusITP …", "+1 …", "=> …", "- …") and so exercise the exports' formula guard.
 FREE_TEXT: dict[str, dict[str, tuple[str, ...]]] = {
     "other_platforms": {
         "en": ("LinkedIn, for professional news and job posts.", "A YouTube channel with the recorded sessions.",
@@ -108,7 +108,8 @@ FREE_TEXT: dict[str, dict[str, tuple[str, ...]]] = {
         "en": ("More live sessions on preventive conservation, please.", "Please share recordings for those in "
                "other time zones.", "Regional online meet-ups, so fellows near each other can plan visits.",
                "A monthly newsletter would help me keep up.", "Sessions on digitising collections on a small budget.",
-               "+1 for subtitles on the recorded sessions.", "=> Mentoring between older and newer cohorts."),
+               "+1 for subtitles on the recorded sessions.", "=> Mentoring between older and newer cohorts.",
+               "- Subtitles in Arabic and French on the recordings."),
         "fr": ("Davantage de séances en direct sur la conservation préventive.", "Merci de partager les "
                "enregistrements pour les autres fuseaux horaires.", "Des rencontres régionales en ligne."),
         "es": ("Más sesiones en español serían muy útiles.", "Compartan las grabaciones para quienes estamos en "
@@ -165,6 +166,8 @@ class Persona:
             used = PLATFORM_OF[item] in self.platforms
             return (FREQUENCY_IF_USED if used else FREQUENCY_IF_NOT)[option]
         code = option or item  # a choice's option, or a ranked item
+        if code == "none":  # "None of these": for those who use none of the platforms listed
+            return 0.1 if self.platforms else 14.0
         if code in PLATFORM_OF:
             platform = PLATFORM_OF[code]
             return 30.0 if platform == self.favourite else 6.0 if platform in self.platforms else 0.03

@@ -320,7 +320,8 @@ class MultipleChoice(ChoiceType):
         least = min(most, max(1, int(q.settings.get("min_choices") or 1)))
 
         def answer(rng: RandomSource, lang: str) -> list[Sampled]:
-            if exclusive is not None and rng.random() < 0.05:
+            # "None of these" for one in twenty, or as often as the respondent leans towards it.
+            if exclusive is not None and rng.random() < texts.weigh([0.05], [exclusive.code])[0]:
                 return [("", exclusive.code, None, None)]
             picked: dict[str, OptionView] = {}
             # As many answers as the respondent has a mind to give: a fellow who uses two platforms ticks two.
