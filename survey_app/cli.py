@@ -61,6 +61,34 @@ def create_staff(email: str, name: str, role: str) -> None:
     click.echo(f"created {user.role} account {user.email}")
 
 
+@staff_cli.command("set-password")
+@click.argument("email")
+@click.option("--generate", is_flag=True, help="Make a new strong random password and print it once.")
+def set_password(email: str, generate: bool) -> None:
+    """Set a new password for the staff account EMAIL (a forgotten demo login) and end all its sessions.
+
+    The password is typed twice at a prompt, or made with --generate; the web's rules apply.
+    """
+    user = staff_service.find_account(email)
+    if user is None:
+        raise click.ClickException(f"there is no staff account for {staff_service.normalise_email(email)!r}; "
+                                   "`flask staff create` makes one")
+    if generate:
+        password = secrets.token_urlsafe(18)
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        staff_service.reset_password(None, user, password)
+    except staff_service.StaffError as exc:
+        raise click.ClickException(f"password not changed: {exc}") from exc
+    click.echo(f"password set for {user.email}; every session of the account has been signed out")
+    if generate:
+        click.secho("\n  New password (shown once; keep it):", bold=True)
+        click.echo(f"    {password}\n")
+    if not user.active:
+        click.echo("note: this account is deactivated; an admin must reactivate it before it can sign in")
+
+
 @demo_cli.command("setup")
 def demo_setup() -> None:
     """Load the bundled legacy-projects survey and make a demo admin if there is no staff yet."""

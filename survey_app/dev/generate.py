@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from sqlalchemy import func, select, text
 
@@ -12,39 +13,28 @@ from ..models import Invitation, InvitationStatus, Participant, Response, Survey
 from ..questions.base import RandomSource, SampleTexts
 from ..services import tokens, totals
 from ..services.structure import survey_structure
+from .personas import Persona, draw_persona, question_kind
 
 CHUNK = 2000
 
-# (country, weight, usual language): roughly the spread of ITP fellows since 2006.
+# (country, weight, usual language): roughly the spread of ITP fellows since 2006. A usual language
+# the survey does not offer (pt, el, tr …) falls back to the survey's base language for answering.
 COUNTRIES: tuple[tuple[str, int, str], ...] = (
     ("EG", 14, "ar"), ("IN", 14, "en"), ("CN", 12, "zh"), ("KE", 8, "en"), ("NG", 8, "en"),
-    ("SD", 7, "ar"), ("IQ", 7, "ar"), ("TR", 6, "en"), ("UG", 6, "en"), ("GH", 6, "en"),
-    ("ET", 5, "en"), ("PS", 5, "ar"), ("JO", 5, "ar"), ("LB", 4, "fr"), ("SA", 4, "ar"),
+    ("SD", 7, "ar"), ("IQ", 7, "ar"), ("TR", 6, "tr"), ("UG", 6, "en"), ("GH", 6, "en"),
+    ("ET", 5, "en"), ("PS", 5, "ar"), ("JO", 5, "ar"), ("LB", 4, "ar"), ("SA", 4, "ar"),
     ("PK", 5, "en"), ("BD", 4, "en"), ("NP", 3, "en"), ("LK", 3, "en"), ("MX", 4, "es"),
-    ("BR", 4, "es"), ("PE", 3, "es"), ("CO", 3, "es"), ("AR", 2, "es"), ("RU", 4, "ru"),
-    ("GR", 3, "en"), ("GE", 3, "ru"), ("AM", 2, "ru"), ("IR", 3, "en"), ("AF", 2, "en"),
+    ("BR", 4, "pt"), ("PE", 3, "es"), ("CO", 3, "es"), ("AR", 2, "es"), ("RU", 4, "ru"),
+    ("GR", 3, "el"), ("GE", 3, "ru"), ("AM", 2, "ru"), ("IR", 3, "en"), ("AF", 2, "en"),
     ("MM", 3, "en"), ("TH", 2, "en"), ("ID", 3, "en"), ("PH", 2, "en"), ("JP", 2, "en"),
     ("KR", 2, "en"), ("MN", 2, "ru"), ("KZ", 2, "ru"), ("UZ", 2, "ru"), ("ZW", 3, "en"),
     ("TZ", 3, "en"), ("ZA", 3, "en"), ("ZM", 2, "en"), ("NA", 2, "en"), ("CM", 2, "fr"),
     ("SN", 2, "fr"), ("MA", 2, "fr"), ("TN", 2, "fr"), ("OM", 2, "ar"), ("YE", 2, "ar"),
 )
-
-FREE_TEXT: dict[str, tuple[str, ...]] = {
-    "en": ("More live sessions on conservation, please.", "A monthly newsletter would help me keep up.",
-           "Please share recordings for those in other time zones.", "Regional meet-ups online would be great."),
-    "zh": ("希望有更多关于藏品保护的在线讲座。", "请在微信群里分享活动录像。", "我们需要更多区域性的交流活动。"),
-    "ar": ("نرجو تنظيم المزيد من الجلسات المباشرة حول الحفظ.", "أتمنى نشرة شهرية باللغة العربية.",
-           "مجموعات واتساب مفيدة جداً للتواصل."),
-    "el": ("Θα ήθελα περισσότερες διαδικτυακές συναντήσεις.", "Μια μηνιαία ενημέρωση θα ήταν χρήσιμη."),
-    "ru": ("Хотелось бы больше онлайн-семинаров по хранению коллекций.", "Telegram удобнее для нас."),
-    "hi": ("कृपया संरक्षण पर और अधिक ऑनलाइन सत्र आयोजित करें।", "मासिक समाचार पत्र बहुत उपयोगी होगा।"),
-    "fr": ("Plus de sessions en français, s'il vous plaît.",),
-    "es": ("Más sesiones en español serían muy útiles.",),
-    # Strings a spreadsheet would read as formulas: exports must neutralise them.
-    "formula": ("=HYPERLINK(\"http://example.invalid\",\"click\")", "+44 20 7323 8000", "-2+3",
-                "@SUM(A1:A9)", "\t=1+1", "=cmd|' /C calc'!A0"),
-}
-OTHER_TEXT = ("Telegram", "LINE", "Signal", "Threads", "Mastodon", "KakaoTalk", "Viber", "Bluesky", "QQ")
+# Fellows who answer in English although the survey offers their usual language.
+ENGLISH_INSTEAD = 0.3
+# Synthetic addresses are at this reserved domain (RFC 2606), which receives no mail.
+SYNTHETIC_DOMAIN = "synthetic.example"
 
 
 @dataclass
@@ -53,37 +43,52 @@ class GenerateResult:
     partial: int
     participants: int
 
-
-def _free_text(rng: RandomSource, lang: str) -> str:
-    roll = rng.random()
-    if roll < 0.08:
-        pool = FREE_TEXT["formula"]
-    elif roll < 0.45:
-        pool = FREE_TEXT[rng.choice(("zh", "ar", "el", "ru", "hi"))]
-    else:
-        pool = FREE_TEXT.get(lang, FREE_TEXT["en"])
-    return rng.choice(pool)
+    @property
+    def not_answered(self) -> int:
+        """Invited participants with no response at all."""
+        return max(0, self.participants - self.responses - self.partial)
 
 
-_TEXTS = SampleTexts(other=lambda rng: rng.choice(OTHER_TEXT), free=_free_text)
 AnswerTuple = tuple[int, int, str, str, int | None, str | None]
 
 
 class Answerer:
-    """Each question's sampler (from its type), set up once, so each synthetic answer costs a few random draws.
+    """Each question's sampler (from its type), set up once, answering as the current synthetic fellow.
 
-    The respondent's profile answers (country, cohort) match the respondent, and the quoting
-    consent question gets a yes more often than a no; the rest is up to each question's type.
+    The fellow (a Persona: country, role, platforms) leans each question's options their way; the
+    profile answers (country, cohort) match the respondent, and the quoting consent question gets
+    a yes more often than a no; the rest is up to each question's type.
     """
 
     def __init__(self, survey: Survey, rng: random.Random) -> None:
         self.rng = rng
-        self.plans = [(q, q.kind.sampler(q, rng, _TEXTS)) for q in survey_structure(survey).questions.values()]
+        self.persona: Persona | None = None
+        self.plans = []
+        for q in survey_structure(survey).questions.values():
+            kind = question_kind([o.code for o in (*q.choices, *q.rows)])
+            texts = SampleTexts(other=partial(self._write_in, kind), free=partial(self._free_text, q.code),
+                                leaning=partial(self._leaning, kind) if kind else None)
+            self.plans.append((q, q.kind.sampler(q, rng, texts)))
+
+    def _current(self) -> Persona:
+        if self.persona is None:
+            raise RuntimeError("answers() chooses the fellow before any sampler runs")
+        return self.persona
+
+    def _write_in(self, kind: str, rng: RandomSource) -> str:
+        return self._current().write_in(rng, kind)
+
+    def _free_text(self, question_code: str, rng: RandomSource, lang: str) -> str:
+        return self._current().free_text(rng, question_code)
+
+    def _leaning(self, kind: str, item: str, option: str) -> float:
+        return self._current().leaning(kind, item, option)
 
     def answers(self, response_id: int, country: str, cohort: int | None, lang: str,
-                fraction: float = 1.0) -> list[AnswerTuple]:
+                fraction: float = 1.0, persona: Persona | None = None) -> list[AnswerTuple]:
         """Answer rows (response_id, question_id, item_code, option_code, number, text)."""
         rng = self.rng
+        self.persona = persona or draw_persona(rng, country, lang, lang)
         out: list[AnswerTuple] = []
         for q, sample in self.plans[: max(1, int(len(self.plans) * fraction))]:
             consent = bool(q.settings.get("quote_consent"))
@@ -158,7 +163,8 @@ def generate(survey: Survey, responses: int, *, invitations: bool = True, extra_
         participants, invites, response_rows, answer_rows = [], [], [], []
         for index in range(chunk_start, min(total, chunk_start + CHUNK)):
             where = country or rng.choices(codes, weights)[0]
-            lang = language or (usual.get(where, "en") if rng.random() < 0.7 else "en")
+            own = language or usual.get(where, "en")
+            lang = own if (rng.random() >= ENGLISH_INSTEAD or language) else "en"
             lang = lang if lang in allowed else survey.base_language
             cohort = rng.randint(2006, 2025)
             invitation_id = None
@@ -169,7 +175,7 @@ def generate(survey: Survey, responses: int, *, invitations: bool = True, extra_
                 next_participant += 1
                 next_invitation += 1
                 participants.append({"id": pid, "survey_id": survey.id, "name": f"Synthetic Fellow {pid}",
-                                     "email": f"fellow{pid}@synthetic.example", "country": where,
+                                     "email": f"fellow{pid}@{SYNTHETIC_DOMAIN}", "country": where,
                                      "cohort": cohort, "language": lang, "attributes": {}})
                 seed_bytes = tokens.new_seed()
                 status = (InvitationStatus.COMPLETED if is_complete else
@@ -198,7 +204,8 @@ def generate(survey: Survey, responses: int, *, invitations: bool = True, extra_
                 "started_at": began, "updated_at": finished or began, "submitted_at": finished,
                 "channel": "personal" if invitation_id is not None else "open",
             })
-            answer_rows.extend(answerer.answers(rid, where, cohort, lang, 1.0 if is_complete else 0.4))
+            answer_rows.extend(answerer.answers(rid, where, cohort, lang, 1.0 if is_complete else 0.4,
+                                                persona=draw_persona(rng, where, lang, own)))
             made += is_complete
             done_partial += not is_complete
         # Core executemany on the tables: the ORM bulk path costs several times more per row.

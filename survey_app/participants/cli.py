@@ -31,6 +31,10 @@ def import_participants(slug: str, file, dry_run: bool) -> None:
         click.echo(f"row {skipped.row}: skipped: {skipped.reason}", err=True)
     for merged in preview.merged:
         click.echo(f"row {merged.row}: merged: {merged.reason}", err=True)
+    for item in preview.languages_not_offered:
+        people = "1 fellow has" if item.count == 1 else f"{item.count} fellows have"
+        click.echo(f"warning: {people} language {item.language!r}, which this survey does not offer: "
+                   f"they will get {item.fallback!r} (the survey's base language)", err=True)
     if dry_run:
         click.echo(f"dry run: would add {len(preview.to_add)}, update {len(preview.to_update)}, "
                    f"leave {preview.unchanged} unchanged, skip {len(preview.skipped)}")

@@ -1,13 +1,13 @@
 """Staff pages for participants: the table with statuses, one person, and the CSV import."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from forms.participants import ConfirmForm, ImportConfirmForm, ImportUploadForm, ParticipantForm
 
-from ..i18n import LANGUAGE_NAMES
+from ..i18n import LANGUAGE_NAMES, current_language
 from ..lookups import participant_or_gone
 from ..lookups import survey_or_404 as _survey
 from ..models import Participant, Survey
@@ -120,6 +120,15 @@ def upload(slug: str):
     return render_template("participants/upload.html", survey=survey, form=form)
 
 
+@bp.route("/import/template.csv")
+def template(slug: str):
+    """The template CSV: the columns the import reads and two example rows (UTF-8 with a BOM, for Excel)."""
+    survey = _survey(slug)
+    return Response(participant_service.template_csv(survey), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{participant_service.template_filename(survey)}"',
+        "Cache-Control": "no-store"})
+
+
 def _upload_again(survey: Survey, message: str, status: int):
     form = ImportUploadForm()
     form.file.errors = [message]
@@ -149,7 +158,7 @@ def preview(slug: str, import_id: str):
         participant_service.discard_upload(survey.id, import_id)
         return render_template("participants/imported.html", survey=survey, outcome=outcome, preview=result)
     return render_template("participants/preview.html", survey=survey, preview=result, form=form,
-                           cancel_form=ConfirmForm())
+                           cancel_form=ConfirmForm(), names=participant_service.DisplayNames(current_language()))
 
 
 @bp.route("/import/<import_id>/cancel", methods=["POST"])

@@ -110,12 +110,41 @@ Sampled = tuple[str, str, int | None, str | None]
 Sampler = Callable[[RandomSource, str], list[Sampled]]
 
 
+# How much likelier (above 1) or less likely (below 1) a respondent is to pick an option: given the
+# item (a grid's row or a ranked item, else "") and the option code ("" for a ranked item).
+Leaning = Callable[[str, str], float]
+
+
 @dataclass(frozen=True)
 class SampleTexts:
-    """Words synthetic answers draw from: write-ins for "Other" boxes, and free text in a language."""
+    """What synthetic answers draw on beyond the question itself.
+
+    Write-ins for "Other" boxes, free text in a language and, when given, the current respondent's
+    leaning towards each option (the generator sets these per question and per respondent, so a
+    fellow in China picks WeChat far more often than one in Kenya). Without a leaning every
+    option keeps the type's own weights.
+    """
 
     other: Callable[[RandomSource], str]
     free: Callable[[RandomSource, str], str]
+    leaning: Leaning | None = None
+
+    def weigh(self, weights: Sequence[float], codes: Sequence[str], item: str = "") -> Sequence[float]:
+        """The type's weights for these option codes, times the respondent's leaning towards each."""
+        if self.leaning is None:
+            return weights
+        lean = self.leaning
+        return [w * lean(item, code) for w, code in zip(weights, codes, strict=True)]
+
+    def answer_count(self, codes: Sequence[str], drawn: int, least: int) -> int:
+        """How many of these options to tick: the type's draw, raised to every option the respondent is keen
+        on (a leaning above 1: each platform they use) and capped at those they would tick at all (1 or more)."""
+        if self.leaning is None:
+            return drawn
+        leanings = [self.leaning("", code) for code in codes]
+        keen = sum(1 for value in leanings if value > 1)
+        willing = sum(1 for value in leanings if value >= 1)
+        return max(least, min(max(drawn, keen), willing))
 
 
 def skewed_weights(n: int, rng: RandomSource) -> list[float]:

@@ -238,10 +238,11 @@ class SingleChoice(ChoiceType):
 
     def sampler(self, q: QuestionView, rng: RandomSource, texts: SampleTexts) -> Sampler:
         options = [o for o in q.choices]
+        codes = [o.code for o in options]
         weights = skewed_weights(len(options), rng)
 
         def answer(rng: RandomSource, lang: str) -> list[Sampled]:
-            option = rng.choices(options, weights)[0]
+            option = rng.choices(options, texts.weigh(weights, codes))[0]
             return [("", option.code, None, texts.other(rng) if option.is_other else None)]
 
         return answer
@@ -328,18 +329,23 @@ class MultipleChoice(ChoiceType):
 
     def sampler(self, q: QuestionView, rng: RandomSource, texts: SampleTexts) -> Sampler:
         pool = [o for o in q.choices if not o.is_exclusive]
+        codes = [o.code for o in pool]
         weights = skewed_weights(len(pool), rng)
         exclusive = next((o for o in q.choices if o.is_exclusive), None)
-        most = min(len(pool), int(q.settings.get("max_choices") or 4))
+        limit = min(len(pool), int(q.settings.get("max_choices") or len(pool)))
+        most = min(limit, 4)
         least = min(most, max(1, int(q.settings.get("min_choices") or 1)))
 
         def answer(rng: RandomSource, lang: str) -> list[Sampled]:
-            if exclusive is not None and rng.random() < 0.05:
+            # "None of these" for one in twenty, or as often as the respondent leans towards it.
+            if exclusive is not None and rng.random() < texts.weigh([0.05], [exclusive.code])[0]:
                 return [("", exclusive.code, None, None)]
             picked: dict[str, OptionView] = {}
-            target = rng.randint(least, most)
+            # As many answers as the respondent has a mind to give: a fellow who uses two platforms ticks two.
+            target = min(limit, texts.answer_count(codes, rng.randint(least, most), least))
+            leaned = texts.weigh(weights, codes)
             while len(picked) < target:
-                option = rng.choices(pool, weights)[0]
+                option = rng.choices(pool, leaned)[0]
                 picked[option.code] = option
             return [("", o.code, None, texts.other(rng) if o.is_other else None) for o in picked.values()]
 

@@ -100,7 +100,8 @@ class Matrix(QuestionType):
 
         def answer(rng: RandomSource, lang: str) -> list[Sampled]:
             # Rows of an optional matrix are sometimes left out, as fellows skip platforms they do not know.
-            return [(row, rng.choices(codes, weights)[0], None, None) for row in rows if rng.random() >= skip]
+            return [(row, rng.choices(codes, texts.weigh(weights, codes, row))[0], None, None)
+                    for row in rows if rng.random() >= skip]
 
         return answer
 

@@ -94,10 +94,14 @@ class Ranking(QuestionType):
         return [(rank_field_name(q, a.item_code), str(a.number)) for a in stored]
 
     def sampler(self, q: QuestionView, rng: RandomSource, texts: SampleTexts) -> Sampler:
-        items = list(zip([o.code for o in q.choices], skewed_weights(len(q.choices), rng), strict=True))
-        least = len(items) if q.required else min(3, len(items))
+        codes = [o.code for o in q.choices]
+        weights = skewed_weights(len(codes), rng)
+        least = len(codes) if q.required else min(3, len(codes))
 
         def answer(rng: RandomSource, lang: str) -> list[Sampled]:
+            # A ranked item's leaning is asked with the item as the "item" and no option.
+            leaned = [texts.weigh([w], [""], code)[0] for w, code in zip(weights, codes, strict=True)]
+            items = list(zip(codes, leaned, strict=True))
             order = sorted(items, key=lambda item: rng.random() / item[1])
             chosen = order[:rng.randint(least, len(order))]
             return [(code, "", rank, None) for rank, (code, _weight) in enumerate(chosen, 1)]

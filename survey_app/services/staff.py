@@ -15,7 +15,7 @@ from .sessions import revoke_all_sessions
 
 __all__ = [
     "StaffError", "account_key", "authenticate", "change_password", "change_role", "create_account",
-    "create_staff", "deactivate", "get_account", "hash_password", "list_accounts", "normalise_email",
+    "create_staff", "deactivate", "find_account", "get_account", "hash_password", "list_accounts", "normalise_email",
     "reactivate", "reset_password", "staff_count",
     "set_language",
 ]
@@ -104,6 +104,12 @@ def get_account(user_id: int) -> StaffUser | None:
     return db.session.get(StaffUser, user_id)
 
 
+def find_account(email: str) -> StaffUser | None:
+    """The account with this e-mail address (as typed: case and spaces do not matter), or None."""
+    return db.session.execute(
+        select(StaffUser).where(StaffUser.email == normalise_email(email))).scalar_one_or_none()
+
+
 def create_account(actor: StaffUser, email: str, name: str, password: str, role: str) -> StaffUser:
     """Create an account through the password policy, then log who created it.
 
@@ -166,14 +172,15 @@ def reactivate(actor: StaffUser, user: StaffUser) -> None:
     db.session.commit()
 
 
-def reset_password(actor: StaffUser, user: StaffUser, password: str) -> None:
+def reset_password(actor: StaffUser | None, user: StaffUser, password: str) -> None:
     """Set a new password that meets the policy and sign the account out everywhere. Commit.
 
-    An admin resetting their own password keeps the session they are using.
+    An admin resetting their own password keeps the session they are using; actor None is
+    `flask staff set-password`, which ends every session of the account.
     """
     _check_password(password, user.email, user.name)
     user.password_hash = hash_password(password)
-    keep = getattr(actor, "session_token", None) if actor.id == user.id else None
+    keep = getattr(actor, "session_token", None) if actor is not None and actor.id == user.id else None
     revoke_all_sessions(user.id, keep=keep)
     audit.record("staff.password_reset", None, actor, staff_user_id=user.id)
     db.session.commit()

@@ -266,15 +266,17 @@ def test_staff_sign_in_with_an_error_has_no_axe_violations(open_page, live_serve
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_import_preview_has_no_axe_violations(open_page, live_server, staff_state, lang, tmp_path):
-    """The preview of an uploaded fellows list, with added, updated and skipped rows."""
+    """The preview of an uploaded fellows list, with added, updated and skipped rows and a language warning."""
     csv = tmp_path / "fellows.csv"
     csv.write_text("name,email,country,cohort,language\nAmina Yusuf,amina@example.org,NG,2014,en\n"
-                   "Li Wei,li.wei@example.org,CN,2019,zh\nNo Address,not-an-address,KE,2015,en\n", encoding="utf-8")
+                   "Li Wei,li.wei@example.org,CN,2019,zh\nNo Address,not-an-address,KE,2015,en\n"
+                   "Ana Souza,ana.souza@example.org,BR,2016,pt\n", encoding="utf-8")
     page = open_page(lang, width=320, staff_state=staff_state)
     page.goto(f"{live_server.url}/staff/surveys/legacy-projects/participants/import?lang={lang}")
     page.locator("input[type=file]").set_input_files(str(csv))
     page.get_by_role("button", name=ui(live_server, lang, "Check the file")).click()
     page.wait_for_url(re.compile(r"/participants/import/"))
+    assert page.locator("[data-warnings=languages] li").count() == 1
     check_page_at_both_widths(page, "staff-import-preview", lang)
 
 
