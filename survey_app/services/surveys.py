@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from ..countries import collation_key, country_codes, country_names
 from ..extensions import db
@@ -25,6 +25,7 @@ from ..models import (
     SurveyStatus,
 )
 from ..questions import DefinitionError, QuestionType, get_type, type_names
+from .statements import rows_changed
 
 SUPPORTED_FORMATS = {1}
 CODE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
@@ -257,17 +258,20 @@ def _parse_options(raw: list[Any], role: str, where: str) -> list[dict[str, Any]
     return options
 
 
-def _answered_question_ids(survey_id: int) -> set[int]:
+def _answered_question_ids(survey_id: int, tests: bool) -> set[int]:
+    """Questions with stored answers: in real responses, or (tests=True) in staff test responses."""
     rows = db.session.execute(
-        select(Answer.question_id).join(Response).where(Response.survey_id == survey_id).distinct()
+        select(Answer.question_id).join(Response)
+        .where(Response.survey_id == survey_id, Response.is_test.is_(tests)).distinct()
     )
     return {row[0] for row in rows}
 
 
-def _answered_option_codes(question: Question) -> set[tuple[str, str]]:
+def _answered_option_codes(question: Question, tests: bool) -> set[tuple[str, str]]:
     """Codes (role, code) that stored answers refer to: chosen options, matrix rows, ranked items."""
     rows = db.session.execute(
-        select(Answer.item_code, Answer.option_code).where(Answer.question_id == question.id).distinct()
+        select(Answer.item_code, Answer.option_code).join(Response)
+        .where(Answer.question_id == question.id, Response.is_test.is_(tests)).distinct()
     ).all()
     item_role = get_type(question.type).item_role
     used: set[tuple[str, str]] = set()
@@ -279,25 +283,11 @@ def _answered_option_codes(question: Question) -> set[tuple[str, str]]:
     return used
 
 
-def apply_definition(definition: dict[str, Any]) -> LoadResult:
-    """Create or update the survey by slug; refuse changes that would orphan stored answers. Commit."""
-    survey = db.session.execute(select(Survey).where(Survey.slug == definition["slug"])).scalar_one_or_none()
-    created = survey is None
-    changes: list[str] = []
-    if survey is None:
-        survey = Survey(slug=definition["slug"])
-        db.session.add(survey)
-    answered = set() if created else _answered_question_ids(survey.id)
-    for key in ("definition_version", "base_language", "languages", "title", "intro", "status", "opens_at",
-                "closes_at", "anonymous", "open_link", "min_group_size", "retention_days"):
-        if key not in definition:
-            continue
-        if created or getattr(survey, key) != definition[key]:
-            if not created:
-                changes.append(f"survey {key} changed")
-            setattr(survey, key, definition[key])
-
-    existing_sections = {s.code: s for s in survey.sections}
+def _orphaned(survey: Survey, definition: dict[str, Any], tests: bool) -> list[str]:
+    """What the new definition would orphan among stored answers (real ones, or staff tests')."""
+    answered = _answered_question_ids(survey.id, tests)
+    if not answered:
+        return []
     existing_questions = {q.code: q for q in survey.questions}
     wanted_questions = {q["code"] for s in definition["sections"] for q in s["questions"]}
     problems = []
@@ -315,18 +305,50 @@ def apply_definition(definition: dict[str, Any]) -> LoadResult:
                     f"from {question.type} to {question_def['type']}"
                 )
             wanted = {(o["role"], o["code"]) for o in question_def["options"]}
-            for role, code in sorted(_answered_option_codes(question)):
+            for role, code in sorted(_answered_option_codes(question, tests)):
                 if (role, code) not in wanted:
                     problems.append(f"option {code!r} of question {question.code!r} has stored answers "
                                     "and cannot be removed")
-    if problems:
-        tests = 0 if created else db.session.execute(select(func.count(Response.id)).where(
-            Response.survey_id == survey.id, Response.is_test.is_(True))).scalar_one()
-        db.session.rollback()
-        hint = ("\n(Staff test responses from previews hold stored answers too: if they are what blocks this, "
-                "delete them on the survey's preview page first.)" if tests else "")
-        raise SurveyFileError("refused, this change would orphan stored answers:\n- " + "\n- ".join(problems) + hint)
+    return problems
 
+
+def _delete_test_responses(survey_id: int) -> int:
+    """Delete a survey's staff test responses with their answers (in the caller's transaction)."""
+    tests = select(Response.id).where(Response.survey_id == survey_id, Response.is_test.is_(True))
+    db.session.execute(delete(Answer).where(Answer.response_id.in_(tests)).execution_options(
+        synchronize_session=False))
+    return rows_changed(delete(Response).where(Response.survey_id == survey_id, Response.is_test.is_(True))
+                        .execution_options(synchronize_session=False))
+
+
+def apply_definition(definition: dict[str, Any]) -> LoadResult:
+    """Create or update the survey by slug; refuse changes that would orphan stored answers. Commit."""
+    survey = db.session.execute(select(Survey).where(Survey.slug == definition["slug"])).scalar_one_or_none()
+    created = survey is None
+    changes: list[str] = []
+    if survey is None:
+        survey = Survey(slug=definition["slug"])
+        db.session.add(survey)
+    for key in ("definition_version", "base_language", "languages", "title", "intro", "status", "opens_at",
+                "closes_at", "anonymous", "open_link", "min_group_size", "retention_days"):
+        if key not in definition:
+            continue
+        if created or getattr(survey, key) != definition[key]:
+            if not created:
+                changes.append(f"survey {key} changed")
+            setattr(survey, key, definition[key])
+
+    problems = [] if created else _orphaned(survey, definition, tests=False)
+    if problems:
+        db.session.rollback()
+        raise SurveyFileError("refused, this change would orphan stored answers:\n- " + "\n- ".join(problems))
+    if not created and _orphaned(survey, definition, tests=True):
+        # Staff previews are disposable: rather than block a change, they go with what they answered.
+        removed = _delete_test_responses(survey.id)
+        changes.append(f"{removed} staff test response(s) deleted: they answered what this change removes")
+
+    existing_sections = {s.code: s for s in survey.sections}
+    existing_questions = {q.code: q for q in survey.questions}
     # Park positions out of the way so reordering never trips the unique codes mid-flush.
     kept_sections = []
     for s_pos, section_def in enumerate(definition["sections"], 1):

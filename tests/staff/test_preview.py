@@ -6,11 +6,11 @@ import re
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from survey_app.dev.generate import generate
 from survey_app.extensions import db
-from survey_app.models import AuditEvent, Invitation, Response, Survey
+from survey_app.models import Answer, AuditEvent, Invitation, Response, Survey
 from survey_app.services import totals
 from tests.conftest import csrf_from
 from tests.security.helpers import section_data, structure_of
@@ -217,8 +217,9 @@ def test_preview_works_while_the_survey_is_closed(app, staff_client, make_survey
     assert "preview-banner" not in app.test_client().get(f"/survey/{SLUG}").data.decode()
 
 
-def test_a_survey_change_blocked_by_test_answers_says_how_to_unblock_it(app, staff_client, make_survey):
-    """Test answers are stored answers: a change that would orphan them is refused, with the way out."""
+def test_a_survey_change_takes_only_test_answers_with_it_and_real_ones_still_block_it(
+        app, staff_client, make_survey):
+    """Previews never block a wording fix: test answers that a change orphans go; a fellow's answer still refuses it."""
     from survey_app.services import surveys as survey_service
     from tests.conftest import LEGACY_SURVEY
 
@@ -227,9 +228,27 @@ def test_a_survey_change_blocked_by_test_answers_says_how_to_unblock_it(app, sta
     prefix = _start(staff_client, "en")
     assert _post_section(staff_client, prefix, 1, section_data(structure, 1)).status_code == 302
     removed = structure.sections[0].questions[0].code
-    with app.app_context():
+
+    def without_first_question():
         definition = survey_service.parse_definition(survey_service.read_definition(LEGACY_SURVEY))
         definition["sections"][0]["questions"] = [q for q in definition["sections"][0]["questions"]
                                                   if q["code"] != removed]
-        with pytest.raises(survey_service.SurveyFileError, match="delete them on the survey's preview page"):
-            survey_service.apply_definition(definition)
+        return definition
+
+    with app.app_context():
+        real = Response(survey_id=survey_id, language="en", channel="open")
+        db.session.add(real)
+        db.session.commit()
+        db.session.add(Answer(response_id=real.id, question_id=structure.sections[0].questions[0].id,
+                              text="a fellow's answer"))
+        db.session.commit()
+        with pytest.raises(survey_service.SurveyFileError, match="would orphan stored answers"):
+            survey_service.apply_definition(without_first_question())
+        assert db.session.execute(select(func.count(Response.id)).where(Response.is_test.is_(True))).scalar_one() == 1
+        db.session.execute(delete(Answer).where(Answer.response_id == real.id))
+        db.session.commit()
+
+        result = survey_service.apply_definition(without_first_question())
+        assert any("1 staff test response(s) deleted" in change for change in result.changes)
+        assert db.session.execute(select(func.count(Response.id)).where(Response.is_test.is_(True))).scalar_one() == 0
+        assert db.session.get(Response, real.id) is not None  # the fellow's response stays
