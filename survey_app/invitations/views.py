@@ -41,6 +41,12 @@ def _text_language(survey: Survey, asked: str | None) -> str:
     return language
 
 
+def _texts_form(survey: Survey, language: str, posted: bool = True) -> InvitationTextsForm:
+    """The editor's fields, starting from the texts a fellow in this language gets now."""
+    current = {key: item.text for key, item in invitation_service.editable_texts(survey, language).items()}
+    return InvitationTextsForm(data=current) if posted else InvitationTextsForm(formdata=None, data=current)
+
+
 def _texts_page(survey: Survey, language: str, form: InvitationTextsForm, test_form: SendTestForm):
     languages = invitation_service.survey_languages(survey)
     test_form.language.choices = [SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in languages]
@@ -58,8 +64,7 @@ def _texts_page(survey: Survey, language: str, form: InvitationTextsForm, test_f
 def texts(slug: str):
     survey = _survey(slug)
     language = _text_language(survey, request.args.get("text_lang"))
-    current = invitation_service.editable_texts(survey, language)
-    form = InvitationTextsForm(data={key: item.text for key, item in current.items()})
+    form = _texts_form(survey, language)
     if form.validate_on_submit():
         changed = invitation_service.save_texts(
             survey, language, {key: getattr(form, key).data or "" for key in invitation_service.TEXT_KEYS},
@@ -81,9 +86,7 @@ def send_test(slug: str):
     test_form.language.choices = [SelectChoice(code) for code in invitation_service.survey_languages(survey)]
     if not test_form.validate_on_submit():
         language = _text_language(survey, request.args.get("text_lang"))
-        current = invitation_service.editable_texts(survey, language)
-        form = InvitationTextsForm(formdata=None, data={key: item.text for key, item in current.items()})
-        return _texts_page(survey, language, form, test_form), 400
+        return _texts_page(survey, language, _texts_form(survey, language, posted=False), test_form), 400
     language = test_form.language.data
     link = current_app.config["BASE_URL"] + url_for("staff.survey", slug=slug)
     invitation_service.send_test(survey, test_form.kind.data, language, link, actor=current_user)

@@ -83,6 +83,11 @@ class Survey(Model):
     def text(self, texts: Texts, lang: str) -> str:
         return pick_text(texts, lang, self.base_language)
 
+    @property
+    def language_codes(self) -> list[str]:
+        """The survey's languages, its base language first, each once (editors and previews list them so)."""
+        return list(dict.fromkeys([self.base_language, *(self.languages or [])]))
+
 
 def survey_state(status: str, opens_at: datetime | None, closes_at: datetime | None,
                  now: datetime | None = None) -> SurveyState:

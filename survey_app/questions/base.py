@@ -48,10 +48,6 @@ class Subject:
         self.q = q
         self.pick = text or first_text
 
-    @classmethod
-    def of(cls, q: QuestionView, text: TextPicker | None = None) -> Subject:
-        return cls(q, text)
-
     @cached_property
     def question(self) -> str:
         return self.pick(self.q.label)

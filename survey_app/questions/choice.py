@@ -208,7 +208,7 @@ class SingleChoice(ChoiceType):
         return len(q.choices) >= LIST_FROM or q.settings.get("display") == "select"
 
     def read(self, q: QuestionView, posted: Posted, text: TextPicker | None = None) -> Reading:
-        subject = Subject.of(q, text)
+        subject = Subject(q, text)
         values = posted.getlist(q.code)
         value = values[0] if values else ""
         errors = []
@@ -296,7 +296,7 @@ class MultipleChoice(ChoiceType):
     settings = {"min_choices": integer_setting(0), "max_choices": integer_setting(1)}
 
     def read(self, q: QuestionView, posted: Posted, text: TextPicker | None = None) -> Reading:
-        subject = Subject.of(q, text)
+        subject = Subject(q, text)
         pick = text or first_text
         values = posted.getlist(q.code)
         chosen = set(values)

@@ -58,7 +58,7 @@ class Matrix(QuestionType):
             raise DefinitionError(f"{where}: a matrix question needs rows")
 
     def read(self, q: QuestionView, posted: Posted, text: TextPicker | None = None) -> Reading:
-        subject = Subject.of(q, text)
+        subject = Subject(q, text)
         errors: list[str] = []
         rows: list[AnswerRow] = []
         unanswered = 0

@@ -62,7 +62,7 @@ class Number(QuestionType):
     settings = {"min_value": integer_setting(), "max_value": integer_setting(), "autocomplete": word_setting()}
 
     def read(self, q: QuestionView, posted: Posted, text: TextPicker | None = None) -> Reading:
-        subject = Subject.of(q, text)
+        subject = Subject(q, text)
         values = posted.getlist(q.code)
         if len(values) > 1:
             return Reading(errors=[_("Enter only one number for “%(question)s”", question=subject.question)])

@@ -60,7 +60,7 @@ class Ranking(QuestionType):
             raise DefinitionError(f"{where}: a ranking question needs at least two options")
 
     def read(self, q: QuestionView, posted: Posted, text: TextPicker | None = None) -> Reading:
-        subject = Subject.of(q, text)
+        subject = Subject(q, text)
         ranks: dict[str, int] = {}
         for item in q.choices:
             values = posted.getlist(rank_field_name(q, item.code))

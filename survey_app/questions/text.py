@@ -39,7 +39,7 @@ class TextType(QuestionType):
         return int(q.settings.get("max_length", self.default_limit))
 
     def read(self, q: QuestionView, posted: Posted, text: TextPicker | None = None) -> Reading:
-        subject = Subject.of(q, text)
+        subject = Subject(q, text)
         values = posted.getlist(q.code)
         if len(values) > 1:
             return Reading(errors=[_("Enter only one answer to “%(question)s”", question=subject.question)])

@@ -82,8 +82,7 @@ def test_response_count(survey_id: int) -> int:
 def preview_languages(survey: Survey) -> list[str]:
     """The survey's languages this service offers, the survey's own language first."""
     offered = supported_languages()
-    languages = [survey.base_language, *survey.languages]
-    return [code for code in dict.fromkeys(languages) if code in offered]
+    return [code for code in survey.language_codes if code in offered]
 
 
 def _chosen_language(survey: Survey, *params: str) -> str:

@@ -91,11 +91,8 @@ def _customised(survey: Survey, language: str) -> dict[str, dict[str, Any]]:
 
 
 def survey_languages(survey: Survey) -> list[str]:
-    """The survey's languages, its base language first."""
-    languages = list(survey.languages or [])
-    if survey.base_language in languages:
-        languages.remove(survey.base_language)
-    return [survey.base_language, *languages]
+    """The languages the texts are edited in: the survey's, its base language first."""
+    return survey.language_codes
 
 
 def _current(survey: Survey, language: str, key: str) -> str:
